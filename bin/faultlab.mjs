@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The `faultlab` command. Runs the TypeScript CLI through tsx's loader, so a checkout works
+// without a separate build step.
+import { register } from 'tsx/esm/api';
+
+register();
+await import(new URL('../src-main/cli/faultlab.ts', import.meta.url).href);

@@ -1,0 +1,98 @@
+import type { TimedFault } from '../../src-node-agent/core/faults';
+import type { NemesisAction } from '../../src-node-agent/sim/nemesis';
+import { runSimulation, type SimRunResult } from '../../src-node-agent/sim/run';
+import { getStack } from '../../src-node-agent/stacks';
+import { judgeRun, type RunVerdict } from './judge-run';
+
+/** Everything needed to run one seed; plain data so it can cross a worker boundary. */
+export interface SeedJob {
+  readonly stack: string;
+  readonly params: unknown;
+  readonly nodes: number;
+  readonly clients: number;
+  readonly keys: number;
+  readonly heal_ms: number;
+  readonly livenessBound_ms: number;
+  readonly thinkTime_ms: number;
+  readonly validateMessages: boolean;
+  readonly nemesisKinds?: readonly NemesisAction[];
+}
+
+/** What a worker reports for one seed. */
+export interface SeedSummary {
+  readonly seed: number;
+  readonly verdict: RunVerdict;
+  readonly faultCounts: Record<string, number>;
+  readonly network: SimRunResult['network'];
+  readonly deliveries: number;
+  readonly completedOps: number;
+  readonly wall_ms: number;
+  readonly error?: string;
+}
+
+export function runSeed(
+  job: SeedJob,
+  seed: number,
+  schedule?: readonly TimedFault[],
+): { result: SimRunResult | null; summary: SeedSummary } {
+  const started = performance.now();
+  try {
+    const result = runSimulation({
+      stack: getStack(job.stack),
+      params: job.params,
+      nodes: job.nodes,
+      clients: job.clients,
+      keys: job.keys,
+      seed,
+      heal_ms: job.heal_ms,
+      livenessBound_ms: job.livenessBound_ms,
+      thinkTime_ms: job.thinkTime_ms,
+      validateMessages: job.validateMessages,
+      schedule,
+      nemesisKinds: job.nemesisKinds,
+    });
+    const verdict = judgeRun(result);
+    return {
+      result,
+      summary: {
+        seed,
+        verdict,
+        faultCounts: Object.fromEntries(result.faultCounts),
+        network: result.network,
+        deliveries: result.deliveries,
+        completedOps: result.completedOps,
+        wall_ms: performance.now() - started,
+      },
+    };
+  } catch (err) {
+    // A thrown stack or simulator error is a failed seed, reported like any other.
+    const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    return {
+      result: null,
+      summary: {
+        seed,
+        verdict: {
+          ok: false,
+          failures: [`exception: ${message.split('\n').slice(0, 4).join(' | ')}`],
+          linearizability: 'unknown',
+          agreementSlots: 0,
+          recovery_ms: null,
+        },
+        faultCounts: {},
+        network: {
+          sent: 0,
+          delivered: 0,
+          droppedLoss: 0,
+          droppedPartition: 0,
+          droppedDown: 0,
+          duplicated: 0,
+          reordered: 0,
+        },
+        deliveries: 0,
+        completedOps: 0,
+        wall_ms: performance.now() - started,
+        error: message,
+      },
+    };
+  }
+}

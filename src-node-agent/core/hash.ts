@@ -1,0 +1,23 @@
+/**
+ * cyrb53: a fast, well-distributed 53-bit string hash. Stacks use it for command digests in
+ * `executed` events and state digests in snapshots; it must not need `node:crypto`, because
+ * stacks run sans-IO and in any driver. Not cryptographic (PBFT uses real MACs in the driver).
+ */
+export function hash53(text: string, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+export function digestOf(value: unknown): string {
+  return hash53(JSON.stringify(value)).toString(16).padStart(14, '0');
+}
