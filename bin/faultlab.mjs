@@ -4,4 +4,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import(new URL('../src-main/cli/faultlab.ts', import.meta.url).href);
+await import('../src-main/cli/faultlab.ts');
