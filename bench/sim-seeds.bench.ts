@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { exploreSeeds } from '../src-main/explore/explore-seeds';
+import { defaultSeedJob } from '../src-main/explore/seed-job';
 
 const GOAL_S = 60;
 
@@ -11,17 +12,7 @@ export default async function run(): Promise<void> {
   const seeds = Array.from({ length: 1000 }, (_, i) => i + 1);
   const started = performance.now();
   const summaries = await exploreSeeds({
-    job: {
-      stack: 'paxos',
-      params: {},
-      nodes: 5,
-      clients: 4,
-      keys: 5,
-      heal_ms: 3_000,
-      livenessBound_ms: 10_000,
-      thinkTime_ms: 10,
-      validateMessages: false,
-    },
+    job: defaultSeedJob(),
     seeds,
   });
   const wall_s = (performance.now() - started) / 1000;

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { stacks } from '../../src-node-agent/stacks';
 import { nemesisActions, type NemesisAction } from '../../src-node-agent/sim/nemesis';
+import { defaultSeedJob } from '../explore/seed-job';
 import { simCommand } from './sim-command';
 import { parseMutations, parseParams } from './params';
 
@@ -14,6 +15,8 @@ function positiveInt(name: string) {
   };
 }
 
+const defaults = defaultSeedJob();
+
 const program = new Command()
   .name('faultlab')
   .description('FaultLab: run fault-tolerance experiments on simulated and real testbeds')
@@ -25,13 +28,13 @@ program
     'run a stack in the deterministic simulator over many seeds, with random faults, and check every run',
   )
   .option('--stack <name>', `stack to run (${Array.from(stacks.keys()).join(', ')})`, 'paxos')
-  .option('--nodes <n>', 'replicas', positiveInt('--nodes'), 5)
-  .option('--clients <n>', 'closed-loop clients', positiveInt('--clients'), 4)
+  .option('--nodes <n>', 'replicas', positiveInt('--nodes'), defaults.nodes)
+  .option('--clients <n>', 'closed-loop clients', positiveInt('--clients'), defaults.clients)
   .option(
     '--keys <n>',
     'keys the workload touches (few = more contention)',
     positiveInt('--keys'),
-    5,
+    defaults.keys,
   )
   .option('--seeds <n>', 'how many seeds to run', positiveInt('--seeds'), 100)
   .option('--first-seed <n>', 'first seed of the range', positiveInt('--first-seed'), 1)
@@ -40,15 +43,20 @@ program
     '--heal-ms <ms>',
     'virtual time at which every fault heals',
     positiveInt('--heal-ms'),
-    3_000,
+    defaults.heal_ms,
   )
   .option(
     '--liveness-ms <ms>',
     'after the heal, how long clients get to make progress',
     positiveInt('--liveness-ms'),
-    10_000,
+    defaults.livenessBound_ms,
   )
-  .option('--think-ms <ms>', "pause between one client's operations", positiveInt('--think-ms'), 10)
+  .option(
+    '--think-ms <ms>',
+    "pause between one client's operations",
+    positiveInt('--think-ms'),
+    defaults.thinkTime_ms,
+  )
   .option(
     '--params <json>',
     'stack parameters as JSON, e.g. \'{"electionTimeout_ms":50}\'',

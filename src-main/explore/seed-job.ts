@@ -1,5 +1,6 @@
 import type { TimedFault } from '../../src-node-agent/core/faults';
 import type { NemesisAction } from '../../src-node-agent/sim/nemesis';
+import { emptyNetworkStats } from '../../src-node-agent/sim/network';
 import { runSimulation, type SimRunResult } from '../../src-node-agent/sim/run';
 import { getStack } from '../../src-node-agent/stacks';
 import { judgeRun, type RunVerdict } from './judge-run';
@@ -16,6 +17,25 @@ export interface SeedJob {
   readonly thinkTime_ms: number;
   readonly validateMessages: boolean;
   readonly nemesisKinds?: readonly NemesisAction[];
+}
+
+/**
+ * The exploration `npm run sim` does by default: 5 replicas, 4 clients on 5 keys (contended),
+ * 10 ms think time, faults until 3 s, then 10 s for every client to make progress.
+ */
+export function defaultSeedJob(overrides: Partial<SeedJob> = {}): SeedJob {
+  return {
+    stack: 'paxos',
+    params: {},
+    nodes: 5,
+    clients: 4,
+    keys: 5,
+    heal_ms: 3_000,
+    livenessBound_ms: 10_000,
+    thinkTime_ms: 10,
+    validateMessages: false,
+    ...overrides,
+  };
 }
 
 /** What a worker reports for one seed. */
@@ -79,15 +99,7 @@ export function runSeed(
           recovery_ms: null,
         },
         faultCounts: {},
-        network: {
-          sent: 0,
-          delivered: 0,
-          droppedLoss: 0,
-          droppedPartition: 0,
-          droppedDown: 0,
-          duplicated: 0,
-          reordered: 0,
-        },
+        network: emptyNetworkStats(),
         deliveries: 0,
         completedOps: 0,
         wall_ms: performance.now() - started,

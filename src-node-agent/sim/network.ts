@@ -32,13 +32,8 @@ export interface NetworkStats {
   reordered: number;
 }
 
-/**
- * Packet-simulator style network (TigerBeetle's packet_simulator): per directed link delay,
- * loss, duplication and reordering, plus partitions and one-way cuts between servers. Clients
- * are never partitioned (they model load generators next to every server) but do see delay.
- */
-export class NetworkModel {
-  readonly stats: NetworkStats = {
+export function emptyNetworkStats(): NetworkStats {
+  return {
     sent: 0,
     delivered: 0,
     droppedLoss: 0,
@@ -47,6 +42,15 @@ export class NetworkModel {
     duplicated: 0,
     reordered: 0,
   };
+}
+
+/**
+ * Packet-simulator style network (TigerBeetle's packet_simulator): per directed link delay,
+ * loss, duplication and reordering, plus partitions and one-way cuts between servers. Clients
+ * are never partitioned (they model load generators next to every server) but do see delay.
+ */
+export class NetworkModel {
+  readonly stats: NetworkStats = emptyNetworkStats();
   private readonly index = new Map<NodeId, number>();
   private readonly n: number;
   /** connected[from * n + to] = 1 when a server-to-server message may pass. */

@@ -14,6 +14,7 @@ import type {
 } from '../core/protocol';
 
 export type { AnyStack };
+import { guardInput, type GuardResult } from '../core/input-guard';
 import { EventQueue } from './event-queue';
 import { LAN_LINK, NetworkModel, type LinkModel } from './network';
 import { Prng } from './prng';
@@ -318,9 +319,9 @@ export class Simulator<Op = unknown, Out = unknown> {
         if (client === undefined) return;
         let reply = ev.payload as ClientReply<Out>;
         if (this.options.validateMessages === true) {
-          const parsed = this.options.stack.replySchema.safeParse(reply);
-          if (!parsed.success) return;
-          reply = parsed.data as ClientReply<Out>;
+          const guarded = guardInput(this.options.stack, 'reply', reply);
+          if (!guarded.ok) return;
+          reply = guarded.value as ClientReply<Out>;
         }
         this.deliveries++;
         client.protocol.onReply(ev.from, reply);
@@ -407,22 +408,19 @@ export class Simulator<Op = unknown, Out = unknown> {
 
   /** Schema check at the node's door: a bad input is counted and reported, never fatal. */
   private parse(slot: ServerSlot, ev: SimEvent, asRequest: boolean): unknown {
-    const stack = this.options.stack;
-    const knownSender = asRequest ? true : this.slots.has(ev.from);
-    const result = knownSender
-      ? (asRequest ? stack.requestSchema : stack.messageSchema).safeParse(ev.payload)
-      : null;
-    if (result !== null && result.success) return result.data;
+    const guarded: GuardResult =
+      asRequest || this.slots.has(ev.from)
+        ? guardInput(this.options.stack, asRequest ? 'request' : 'message', ev.payload)
+        : { ok: false, reason: `sender ${ev.from} is not a server of this cluster` };
+    if (guarded.ok) return guarded.value;
     slot.rejected++;
-    const reason =
-      result === null
-        ? `sender ${ev.from} is not a server of this cluster`
-        : `${asRequest ? 'request' : 'message'} does not match the ${stack.name} schema: ` +
-          result.error.issues
-            .slice(0, 3)
-            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-            .join('; ');
-    this.record({ t_us: this.now_us, type: 'rejected', node: slot.id, from: ev.from, reason });
+    this.record({
+      t_us: this.now_us,
+      type: 'rejected',
+      node: slot.id,
+      from: ev.from,
+      reason: guarded.reason,
+    });
     return undefined;
   }
 

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { exploreSeeds } from '../../src-main/explore/explore-seeds';
+import { defaultSeedJob } from '../../src-main/explore/seed-job';
 import { percentile } from '../../src-main/cli/stats';
 
 const firstSeed = Number(process.env['SEED'] ?? 1);
@@ -16,17 +17,7 @@ describe('Multi-Paxos over 1000 simulated seeds', () => {
     async () => {
       console.log(`seeds ${firstSeed}..${firstSeed + 999} (set SEED=… to start elsewhere)`);
       const summaries = await exploreSeeds({
-        job: {
-          stack: 'paxos',
-          params: {},
-          nodes: 5,
-          clients: 4,
-          keys: 5,
-          heal_ms: 3_000,
-          livenessBound_ms: 10_000,
-          thinkTime_ms: 10,
-          validateMessages: false,
-        },
+        job: defaultSeedJob(),
         seeds: Array.from({ length: 1000 }, (_, i) => firstSeed + i),
       });
       const failed = summaries.filter((s) => !s.verdict.ok);

@@ -1,4 +1,3 @@
-import { commandDigest } from './command-digest';
 import type { NodeId, TimerName } from '../../core/ids';
 import type {
   ClientRequest,
@@ -11,20 +10,8 @@ import type { KvOp, KvOutput } from '../kv/kv-ops';
 import { KvMachine, type KvSnapshot } from '../kv/kv-machine';
 import type { PaxosConfig } from './config';
 import type { Command, PaxosMessage, SnapshotTransfer } from './messages';
-
-/** An accepted log entry: the value this replica accepted for a slot, and in which view. */
-interface Entry {
-  readonly view: number;
-  readonly cmd: Command;
-  readonly digest: string;
-  committed: boolean;
-}
-
-/** Accept votes for one slot, all for the same view (hence the same value). */
-interface Votes {
-  readonly view: number;
-  readonly voters: Set<NodeId>;
-}
+import { StableLog } from './stable-log';
+import { AcceptTally } from './accept-tally';
 
 type PrepareOk = Extract<PaxosMessage, { t: 'prepare-ok' }>;
 
@@ -45,10 +32,6 @@ const ELECTION_RESEND_TICKS = 3;
 /** A leader re-sends a snapshot to the same lagging follower at most this often. */
 const SNAPSHOT_RESEND_TICKS = 10;
 
-const PROMISED_KEY = 'promised';
-const SNAPSHOT_KEY = 'snap';
-const ACCEPTED_PREFIX = 'acc/';
-
 /**
  * A Multi-Paxos replica as in seed 002 (slides 12–19), with what a real system needs added:
  * - views; the leader of view v is servers[v mod n];
@@ -66,10 +49,7 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
   private readonly n: number;
   private readonly quorum: number;
 
-  // Stable state (mirrored in ctx.persist).
-  private promised = 0;
-  private readonly log = new Map<number, Entry>();
-  private snapshot: SnapshotTransfer | null = null;
+  private readonly log: StableLog;
 
   // Volatile state.
   private view = 0;
@@ -77,7 +57,7 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
   private timeout_ms: number;
   private executed = 0;
   private machine = new KvMachine();
-  private readonly votes = new Map<number, Votes>();
+  private readonly tally = new AcceptTally();
   private readonly newLeaderVotes = new Set<NodeId>();
   private readonly prepareOks = new Map<NodeId, PrepareOk>();
   private ticks = 0;
@@ -99,6 +79,7 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
     this.quorum =
       config.mutations.quorum === 'half' ? Math.max(1, Math.floor(this.n / 2)) : majority;
     this.timeout_ms = config.electionTimeout_ms;
+    this.log = new StableLog((key, value) => ctx.persist(key, value));
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -116,24 +97,11 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
   }
 
   recover(persisted: Persisted): void {
-    this.promised = (persisted.get(PROMISED_KEY) as number | undefined) ?? 0;
-    const snap = persisted.get(SNAPSHOT_KEY) as SnapshotTransfer | undefined;
-    if (snap !== undefined) this.installSnapshotState(snap);
-    for (const [key, value] of persisted) {
-      if (!key.startsWith(ACCEPTED_PREFIX)) continue;
-      const slot = Number(key.slice(ACCEPTED_PREFIX.length));
-      const stored = value as { view: number; cmd: Command };
-      if (slot > this.executed) {
-        this.log.set(slot, {
-          view: stored.view,
-          cmd: stored.cmd,
-          digest: commandDigest(stored.cmd),
-          committed: false,
-        });
-      }
-    }
+    this.log.load(persisted);
+    const snap = this.log.snapshot;
+    if (snap !== null) this.installSnapshotState(snap);
     // Electing at the promised view: rejoin the leader we hear from, or join a higher election.
-    this.view = this.promised;
+    this.view = this.log.promised;
     this.phase = 'electing';
     this.ctx.emit({ kind: 'recovered', view: this.view, slot: this.executed });
     this.ctx.setTimer(TICK, this.config.heartbeat_ms);
@@ -146,7 +114,7 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
       view: this.view,
       executed: this.executed,
       phase: this.phase,
-      promised: this.promised,
+      promised: this.log.promised,
       chain: this.machine.chain,
       leader: this.phase === 'installed' ? this.leaderOf(this.view) : null,
       logSize: this.log.size,
@@ -226,7 +194,15 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
 
   // ---------------------------------------------------------------- leader election (slide 19)
 
+  /** A1–A2: give up on the current view and ask everyone to move to `view`. */
   private shiftToElection(view: number, reason: string): void {
+    this.enterElecting(view, reason);
+    this.ctx.broadcast({ t: 'new-leader', view, answer: false });
+    this.checkPreinstall();
+  }
+
+  /** Electing at `view`: timer T stopped, our own New-Leader vote counted, leader duties off. */
+  private enterElecting(view: number, reason: string): void {
     this.view = view;
     this.phase = 'electing';
     this.resetLeaderState();
@@ -234,9 +210,7 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
     this.newLeaderVotes.add(this.ctx.self);
     this.prepareOks.clear();
     this.ctx.emit({ kind: 'view-change', view, reason });
-    this.ctx.broadcast({ t: 'new-leader', view, answer: false });
     this.stopElectionTimer();
-    this.checkPreinstall();
   }
 
   private onNewLeader(from: NodeId, view: number, answer: boolean): void {
@@ -244,14 +218,9 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
       // B1: only a server that gave up on its view joins a higher one, so a server that
       // flaps in and out of connectivity cannot drag a working majority into elections.
       if (this.phase !== 'electing') return;
-      this.view = view;
-      this.newLeaderVotes.clear();
-      this.newLeaderVotes.add(this.ctx.self);
+      this.enterElecting(view, `joined ${from}'s election`);
       this.newLeaderVotes.add(from);
-      this.prepareOks.clear();
-      this.ctx.emit({ kind: 'view-change', view, reason: `joined ${from}'s election` });
       this.ctx.broadcast({ t: 'new-leader', view, answer: false });
-      this.stopElectionTimer();
       this.checkPreinstall();
     } else if (view === this.view) {
       if (this.phase === 'electing') {
@@ -289,8 +258,8 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
 
   private onPrepare(from: NodeId, view: number, fromSlot: number): void {
     if (from !== this.leaderOf(view)) return;
-    if (view < this.promised) {
-      this.ctx.send(from, { t: 'nack', view, promised: this.promised });
+    if (view < this.log.promised) {
+      this.ctx.send(from, { t: 'nack', view, promised: this.log.promised });
       return;
     }
     if (view < this.view && this.phase !== 'electing') return;
@@ -305,13 +274,9 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
   }
 
   private prepareOkFor(view: number, fromSlot: number): PrepareOk {
-    const entries: { slot: number; view: number; cmd: Command }[] = [];
-    for (const [slot, e] of this.log) {
-      if (slot >= fromSlot) entries.push({ slot, view: e.view, cmd: e.cmd });
-    }
-    const snapshot =
-      this.snapshot !== null && this.snapshot.slot >= fromSlot ? this.snapshot : null;
-    return { t: 'prepare-ok', view, entries, snapshot };
+    const snap = this.log.snapshot;
+    const snapshot = snap !== null && snap.slot >= fromSlot ? snap : null;
+    return { t: 'prepare-ok', view, entries: this.log.from(fromSlot), snapshot };
   }
 
   private onPrepareOk(from: NodeId, msg: PrepareOk): void {
@@ -399,7 +364,7 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
     } else if (slot <= this.executed + this.config.maxLogAhead) {
       const existing = this.log.get(slot);
       if (existing === undefined || existing.view !== msg.view) this.acceptLocally(slot, cmd);
-      this.votesFor(slot, msg.view).voters.add(from);
+      this.tally.vote(slot, msg.view, from);
       this.ctx.broadcast({ t: 'accept', view: msg.view, slot });
       this.tryCommit(slot);
     }
@@ -408,11 +373,10 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
 
   private onAccept(from: NodeId, view: number, slot: number): void {
     if (slot <= this.executed || slot > this.executed + this.config.maxLogAhead) return;
-    const votes = this.votesFor(slot, view);
-    if (votes.view !== view) return; // a vote for an older view's value
-    votes.voters.add(from);
+    if (!this.tally.vote(slot, view, from)) return; // a vote for an older view's value
     // The proposal counts as its leader's Accept (slide 18: "Proposal/Accept").
-    votes.voters.add(this.leaderOf(view));
+    this.tally.vote(slot, view, this.leaderOf(view));
+    if (this.log.get(slot)?.view === view) this.tally.vote(slot, view, this.ctx.self);
     this.tryCommit(slot);
   }
 
@@ -433,8 +397,8 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
    */
   private followLeaderMessage(from: NodeId, view: number): boolean {
     if (from !== this.leaderOf(view)) return false;
-    if (view < this.promised) {
-      this.ctx.send(from, { t: 'nack', view, promised: this.promised });
+    if (view < this.log.promised) {
+      this.ctx.send(from, { t: 'nack', view, promised: this.log.promised });
       return false;
     }
     const adopt =
@@ -467,7 +431,7 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
     // which recovers from lost Accept messages.
     for (let slot = this.executed + 1; slot <= msg.accepted; slot++) {
       const e = this.log.get(slot);
-      if (e !== undefined && e.view === this.view) this.votesFor(slot, this.view).voters.add(from);
+      if (e !== undefined && e.view === this.view) this.tally.vote(slot, this.view, from);
     }
     this.tryCommitRange(this.executed + 1, msg.accepted);
     this.catchUp(from, Math.max(msg.accepted, msg.executed));
@@ -475,11 +439,12 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
 
   /** Re-send what a lagging follower misses: proposals, or a snapshot if they were compacted. */
   private catchUp(follower: NodeId, has: number): void {
-    if (this.snapshot !== null && has < this.snapshot.slot) {
+    const snap = this.log.snapshot;
+    if (snap !== null && has < snap.slot) {
       const last = this.lastSnapshotSentTick.get(follower);
       if (last === undefined || this.ticks - last >= SNAPSHOT_RESEND_TICKS) {
         this.lastSnapshotSentTick.set(follower, this.ticks);
-        this.ctx.send(follower, { t: 'snapshot', view: this.view, ...this.snapshot });
+        this.ctx.send(follower, { t: 'snapshot', view: this.view, ...snap });
       }
       return;
     }
@@ -500,17 +465,7 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
   private onNack(promised: number): void {
     // Someone promised a higher view: ours is over. Wait there to follow its leader.
     if (promised <= this.view) return;
-    this.view = promised;
-    this.phase = 'electing';
-    this.resetLeaderState();
-    this.newLeaderVotes.clear();
-    this.newLeaderVotes.add(this.ctx.self);
-    this.ctx.emit({
-      kind: 'view-change',
-      view: promised,
-      reason: 'a server promised a higher view',
-    });
-    this.stopElectionTimer();
+    this.enterElecting(promised, 'a server promised a higher view');
   }
 
   private onSnapshot(from: NodeId, view: number, snap: SnapshotTransfer): void {
@@ -522,30 +477,14 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
   // ---------------------------------------------------------------- ordering and execution
 
   private acceptLocally(slot: number, cmd: Command): void {
-    const digest = commandDigest(cmd);
-    const existing = this.log.get(slot);
-    const stillCommitted =
-      existing !== undefined && existing.committed && existing.digest === digest;
-    this.log.set(slot, { view: this.view, cmd, digest, committed: stillCommitted });
-    this.ctx.persist(ACCEPTED_PREFIX + slot, { view: this.view, cmd });
-    this.votesFor(slot, this.view).voters.add(this.ctx.self);
-  }
-
-  private votesFor(slot: number, view: number): Votes {
-    const current = this.votes.get(slot);
-    if (current !== undefined && current.view >= view) return current;
-    const fresh: Votes = { view, voters: new Set() };
-    const mine = this.log.get(slot);
-    if (mine !== undefined && mine.view === view) fresh.voters.add(this.ctx.self);
-    this.votes.set(slot, fresh);
-    return fresh;
+    this.log.accept(slot, this.view, cmd);
+    this.tally.vote(slot, this.view, this.ctx.self);
   }
 
   private tryCommit(slot: number): void {
     const e = this.log.get(slot);
     if (e === undefined || e.committed) return;
-    const votes = this.votes.get(slot);
-    if (votes === undefined || votes.view !== e.view || votes.voters.size < this.quorum) return;
+    if (this.tally.count(slot, e.view) < this.quorum) return;
     e.committed = true;
     if (slot === this.executed + 1) this.executeReady();
   }
@@ -586,7 +525,7 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
         }
       }
       this.machine.advanceChain(e.digest);
-      this.votes.delete(slot);
+      this.tally.forget(slot);
       this.ctx.emit({ kind: 'executed', slot, digest: e.digest });
       if (leading) this.ctx.emit({ kind: 'committed', slot, view: e.view, requests });
       if (slot % this.config.snapshotEvery === 0) this.takeSnapshot();
@@ -600,29 +539,14 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
   // ---------------------------------------------------------------- snapshots
 
   private takeSnapshot(): void {
-    const snap: SnapshotTransfer = { slot: this.executed, state: this.machine.snapshot() };
-    this.snapshot = snap;
-    this.ctx.persist(SNAPSHOT_KEY, snap);
-    for (const slot of Array.from(this.log.keys())) {
-      if (slot <= snap.slot) {
-        this.log.delete(slot);
-        this.ctx.persist(ACCEPTED_PREFIX + slot, undefined);
-      }
-    }
-    this.ctx.emit({ kind: 'snapshot-taken', slot: snap.slot });
+    this.log.saveSnapshot({ slot: this.executed, state: this.machine.snapshot() });
+    this.ctx.emit({ kind: 'snapshot-taken', slot: this.executed });
   }
 
   /** Jump to a snapshot received from another replica: its slots are all ordered. */
   private adoptSnapshot(snap: SnapshotTransfer): void {
-    this.ctx.persist(SNAPSHOT_KEY, snap);
-    for (const slot of Array.from(this.log.keys())) {
-      if (slot <= snap.slot) {
-        this.log.delete(slot);
-        this.ctx.persist(ACCEPTED_PREFIX + slot, undefined);
-      }
-    }
-    for (const slot of Array.from(this.votes.keys()))
-      if (slot <= snap.slot) this.votes.delete(slot);
+    this.log.saveSnapshot(snap);
+    this.tally.forgetUpTo(snap.slot);
     this.installSnapshotState(snap);
     this.ctx.emit({
       kind: 'snapshot-installed',
@@ -633,7 +557,6 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
   }
 
   private installSnapshotState(snap: SnapshotTransfer): void {
-    this.snapshot = snap;
     this.machine = new KvMachine();
     this.machine.restore(snap.state as KvSnapshot);
     this.executed = snap.slot;
@@ -658,9 +581,7 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
 
   /** Raise the promise and make it durable before anything that relies on it is sent. */
   private promise(view: number): void {
-    if (view <= this.promised) return;
-    this.promised = view;
-    this.ctx.persist(PROMISED_KEY, view);
+    this.log.promise(view);
   }
 
   /** Highest slot s such that every slot up to s is executed or accepted in the current view. */

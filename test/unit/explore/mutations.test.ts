@@ -3,22 +3,12 @@
  * checkers within 1000 seeds. If these ever pass clean, the checks have gone blind.
  */
 import { describe, expect, it } from 'vitest';
-import { runSeed, type SeedJob } from '../../../src-main/explore/seed-job';
+import { defaultSeedJob, runSeed, type SeedJob } from '../../../src-main/explore/seed-job';
 
 const firstSeed = Number(process.env['SEED'] ?? 1);
 
 function job(mutations: Record<string, unknown>): SeedJob {
-  return {
-    stack: 'paxos',
-    params: { mutations },
-    nodes: 5,
-    clients: 4,
-    keys: 5,
-    heal_ms: 3_000,
-    livenessBound_ms: 10_000,
-    thinkTime_ms: 10,
-    validateMessages: false,
-  };
+  return defaultSeedJob({ params: { mutations } });
 }
 
 function firstViolation(j: SeedJob): { seed: number; failures: readonly string[] } | null {
