@@ -6,12 +6,17 @@ import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmod, readFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = join(root, 'src-node-agent', 'agent.ts');
-const outfile = join(root, 'out', 'agent', 'faultlab-agent.cjs');
+// `--outfile <path>` builds elsewhere (tests build into a temp dir, never over out/).
+const outfileArg = process.argv.indexOf('--outfile');
+const outfile =
+  outfileArg !== -1 && process.argv[outfileArg + 1] !== undefined
+    ? resolve(process.argv[outfileArg + 1])
+    : join(root, 'out', 'agent', 'faultlab-agent.cjs');
 
 /** @type {{ version: string }} */
 const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));

@@ -3,6 +3,11 @@ import { Command, InvalidArgumentError } from 'commander';
 import { stacks } from '../../src-node-agent/stacks';
 import { nemesisActions, type NemesisAction } from '../../src-node-agent/sim/nemesis';
 import { defaultSeedJob } from '../explore/seed-job';
+import { parseDuration } from '../labs/duration';
+import { checkCommand } from './check-command';
+import { replayCommand } from './replay-command';
+import { runCommand } from './run-command';
+import { runsCommand } from './runs-command';
 import { simCommand } from './sim-command';
 import { parseMutations, parseParams } from './params';
 
@@ -115,6 +120,96 @@ program
       print: (line) => console.log(line),
     });
     process.exitCode = code;
+  });
+
+function durationArg(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === null || ms <= 0)
+    throw new InvalidArgumentError(`expected a duration like "30s" or "500ms", got "${value}"`);
+  return ms;
+}
+
+const interactive = process.stdout.isTTY === true;
+const writeInPlace = (text: string): void => {
+  process.stdout.write(text);
+};
+
+program
+  .command('run')
+  .description(
+    'run a lab on a testbed: live status, recording, checks at the end (exit 0 pass, 1 check failed, 2 could not run)',
+  )
+  .argument('<lab.yaml>', 'lab file, e.g. labs/paxos-leader-crash/lab.yaml')
+  .option('--nodes <n>', 'override the number of replicas', positiveInt('--nodes'))
+  .option('--duration <duration>', 'override the duration, e.g. 30s', durationArg)
+  .option('--seed <n>', 'override the seed', positiveInt('--seed'))
+  .option('--testbed <kind>', 'override the testbed (local)')
+  .option('--out <dir>', 'where run directories go', 'runs')
+  .action(async (labPath: string, opts: Record<string, unknown>) => {
+    process.exitCode = await runCommand({
+      labPath,
+      nodes: opts['nodes'] as number | undefined,
+      duration_ms: opts['duration'] as number | undefined,
+      seed: opts['seed'] as number | undefined,
+      testbed: opts['testbed'] as string | undefined,
+      outDir: String(opts['out']),
+      print: (line) => console.log(line),
+      interactive,
+      writeInPlace,
+    });
+  });
+
+program
+  .command('replay')
+  .description(
+    're-execute a recorded run on a fresh testbed with the recorded faults, check it, compare fault timing',
+  )
+  .argument('<run-dir>', 'a run directory, e.g. runs/paxos-leader-crash/2026-…')
+  .option('--out <dir>', 'where the new run directory goes', 'runs')
+  .action(async (runDir: string, opts: Record<string, unknown>) => {
+    process.exitCode = await replayCommand({
+      runDir,
+      outDir: String(opts['out']),
+      print: (line) => console.log(line),
+      interactive,
+      writeInPlace,
+    });
+  });
+
+program
+  .command('check')
+  .description(
+    're-run the checkers offline on a recording and write checks.json (exit 0 pass, 1 fail, 2 could not check)',
+  )
+  .argument('<run-dir>', 'a run directory')
+  .option(
+    '--lenient',
+    'skip damaged lines in the middle of the recording instead of giving up',
+    false,
+  )
+  .option(
+    '--budget-ms <ms>',
+    'time budget of the linearizability search',
+    positiveInt('--budget-ms'),
+  )
+  .action(async (runDir: string, opts: Record<string, unknown>) => {
+    process.exitCode = await checkCommand({
+      runDir,
+      lenient: opts['lenient'] === true,
+      linearizabilityBudget_ms: opts['budgetMs'] as number | undefined,
+      print: (line) => console.log(line),
+    });
+  });
+
+program
+  .command('runs')
+  .description('list recordings with their verdicts, newest first')
+  .option('--dir <dir>', 'where run directories are', 'runs')
+  .action(async (opts: Record<string, unknown>) => {
+    process.exitCode = await runsCommand({
+      dir: String(opts['dir']),
+      print: (line) => console.log(line),
+    });
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

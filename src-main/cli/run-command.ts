@@ -1,0 +1,123 @@
+import { LabError, loadLab, validateResolvedLab } from '../labs/load-lab';
+import type { LabConfig } from '../labs/lab-schema';
+import { planFromLab } from '../orchestrator/plan-from-lab';
+import { runOnLocalTestbed } from '../orchestrator/quick-run';
+import type { RunController, RunOutcome } from '../orchestrator/run-controller';
+import type { RunPlan } from '../orchestrator/run-plan';
+import { checkCommand } from './check-command';
+import { formatStatus } from './status-line';
+
+export interface RunCommandArgs {
+  readonly labPath: string;
+  readonly nodes?: number;
+  readonly duration_ms?: number;
+  readonly seed?: number;
+  readonly testbed?: string;
+  readonly outDir: string;
+  readonly print: (line: string) => void;
+  /** Rewrite one status line in place (a terminal) instead of printing a line every 5 s. */
+  readonly interactive: boolean;
+  readonly writeInPlace?: (text: string) => void;
+}
+
+export const RUN_EXIT = { pass: 0, checkFailed: 1, couldNotRun: 2 } as const;
+
+/** Apply CLI overrides and validate the result again (e.g. a fault naming n5 with --nodes 3). */
+export function withOverrides(
+  lab: LabConfig,
+  args: Pick<RunCommandArgs, 'nodes' | 'duration_ms' | 'seed' | 'testbed'>,
+  source: string,
+): LabConfig {
+  const patched = {
+    ...lab,
+    ...(args.nodes !== undefined ? { nodes: args.nodes } : {}),
+    ...(args.duration_ms !== undefined ? { duration_ms: args.duration_ms } : {}),
+    ...(args.seed !== undefined ? { seed: args.seed } : {}),
+    ...(args.testbed !== undefined ? { testbed: args.testbed } : {}),
+  };
+  return validateResolvedLab(patched, `${source} (with command-line overrides)`);
+}
+
+/**
+ * `faultlab run <lab.yaml>`: run the lab on a testbed with a live status line, then check the
+ * recording. Exit 0 when every check passes, 1 when one fails, 2 when the run could not happen.
+ */
+export async function runCommand(args: RunCommandArgs): Promise<number> {
+  const { print } = args;
+  let lab: LabConfig;
+  try {
+    lab = withOverrides(loadLab(args.labPath), args, args.labPath);
+  } catch (err) {
+    print(err instanceof LabError ? err.message : `faultlab run: ${(err as Error).message}`);
+    return RUN_EXIT.couldNotRun;
+  }
+  if (lab.testbed !== 'local') {
+    print(
+      `faultlab run: testbed "${lab.testbed}" is not available yet; this version runs labs on the ` +
+        'local testbed (agents as processes on this machine): pass --testbed local',
+    );
+    return RUN_EXIT.couldNotRun;
+  }
+  return executePlan(planFromLab(lab, { labPath: args.labPath }), args);
+}
+
+/** Run a plan with status output and signal handling, then check it; shared by run and replay. */
+export async function executePlan(
+  plan: RunPlan,
+  args: Pick<RunCommandArgs, 'outDir' | 'print' | 'interactive' | 'writeInPlace'>,
+  after?: (outcome: RunOutcome) => Promise<number>,
+): Promise<number> {
+  const { print } = args;
+  let controller: RunController | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    print(`\n${signal}: stopping — healing every fault and stopping the agents (again to force)`);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    controller?.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let lastLine = 0;
+  print(
+    `running ${plan.name}: ${plan.nodes} × ${plan.stack} on the local testbed for ${(plan.duration_ms / 1000).toFixed(0)} s, seed ${plan.seed}`,
+  );
+  let outcome: RunOutcome;
+  try {
+    outcome = await runOnLocalTestbed(plan, {
+      runsDir: args.outDir,
+      print: (line) => {
+        if (args.interactive) args.writeInPlace?.('\n');
+        print(line);
+      },
+      onController: (c) => (controller = c),
+      onStatus: (status) => {
+        const line = formatStatus(status, plan.duration_ms);
+        if (args.interactive && args.writeInPlace !== undefined) {
+          args.writeInPlace(`\r\u001b[2K${line}`);
+        } else if (status.elapsed_ms - lastLine >= 5_000) {
+          lastLine = status.elapsed_ms;
+          print(line);
+        }
+      },
+    });
+  } catch (err) {
+    if (args.interactive) args.writeInPlace?.('\n');
+    print(`faultlab: the run could not complete: ${(err as Error).message}`);
+    return RUN_EXIT.couldNotRun;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  if (args.interactive) args.writeInPlace?.('\n');
+  print('');
+  print(
+    `run ${outcome.runId}: ${outcome.completedOps.toLocaleString('en-US')} client operations completed`,
+  );
+  print(`recording: ${outcome.runDir}`);
+  for (const p of outcome.problems) print(`problem: ${p}`);
+  print('');
+  const checked = await checkCommand({ runDir: outcome.runDir, print });
+  const extra = after !== undefined ? await after(outcome) : 0;
+  if (outcome.interrupted) return RUN_EXIT.couldNotRun;
+  return Math.max(checked, extra);
+}

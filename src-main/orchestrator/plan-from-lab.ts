@@ -1,0 +1,62 @@
+import type { TimedFault } from '../../src-node-agent/core/faults';
+import { randomSchedule } from '../../src-node-agent/sim/nemesis';
+import { Prng } from '../../src-node-agent/sim/prng';
+import type { LabConfig } from '../labs/lab-schema';
+import { resolveLabFault } from '../labs/resolve-lab-fault';
+import { fixedFault, type RunPlan, type ScheduledFault } from './run-plan';
+
+export interface PlanOptions {
+  readonly labPath: string | null;
+  readonly durability?: RunPlan['durability'];
+  readonly lease_ms?: number;
+  /** Replay: these concrete faults instead of the lab's script and nemesis. */
+  readonly replayFaults?: readonly TimedFault[];
+}
+
+/**
+ * A lab file's experiment as the orchestrator runs it. Symbolic targets (leader, random,
+ * last-crashed) resolve when each fault fires; the seeded nemesis is drawn up front from the
+ * lab's seed, so the same lab and seed schedule the same faults.
+ */
+export function planFromLab(lab: LabConfig, options: PlanOptions): RunPlan {
+  const servers = Array.from({ length: lab.nodes }, (_, i) => `n${i + 1}`);
+  let faults: ScheduledFault[];
+  if (options.replayFaults !== undefined) {
+    faults = options.replayFaults.map((f) => fixedFault(f.at_ms, f.fault, 'script'));
+  } else {
+    faults = lab.faults.map((f) => ({
+      at_ms: f.at_ms,
+      source: 'script' as const,
+      label: `${f.action.type} at ${f.at_ms} ms`,
+      resolve: (world) => {
+        const r = resolveLabFault(f.action, world);
+        return r.ok ? r.fault : r.reason;
+      },
+    }));
+    if (lab.nemesis !== null) {
+      const drawn = randomSchedule(new Prng(lab.seed).fork('nemesis'), {
+        servers,
+        start_ms: lab.nemesis.from_ms,
+        end_ms: lab.nemesis.until_ms,
+        meanInterval_ms: lab.nemesis.interval_ms,
+        kinds: lab.nemesis.kinds,
+      });
+      faults.push(...drawn.map((f) => fixedFault(f.at_ms, f.fault, 'nemesis')));
+    }
+    faults.sort((a, b) => a.at_ms - b.at_ms);
+  }
+  return {
+    name: lab.name,
+    stack: lab.stack,
+    params: lab.params,
+    nodes: lab.nodes,
+    duration_ms: lab.duration_ms,
+    seed: lab.seed,
+    workload: lab.workload,
+    faults,
+    durability: options.durability ?? 'fsync',
+    lease_ms: options.lease_ms ?? 3_000,
+    lab,
+    labPath: options.labPath,
+  };
+}

@@ -1,0 +1,40 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { RecordingWriter } from '../record/recording-writer';
+import { LocalTestbed } from '../testbeds/local/local-testbed';
+import { RunController, type LiveStatus, type RunOutcome } from './run-controller';
+import type { RunPlan } from './run-plan';
+
+export interface QuickRunOptions {
+  readonly runsDir?: string;
+  readonly print?: (line: string) => void;
+  readonly onStatus?: (s: LiveStatus) => void;
+  /** Called once the cluster is up, with the controller (tests poke at it). */
+  readonly onController?: (c: RunController) => void;
+}
+
+async function packageVersion(): Promise<string> {
+  const pkg = JSON.parse(
+    await readFile(new URL('../../package.json', import.meta.url), 'utf8'),
+  ) as { version: string };
+  return pkg.version;
+}
+
+/** Run a plan on a fresh local testbed, recording into `runsDir` (default: a temp dir). */
+export async function runOnLocalTestbed(
+  plan: RunPlan,
+  options: QuickRunOptions = {},
+): Promise<RunOutcome> {
+  const controller = new RunController({
+    plan,
+    testbed: new LocalTestbed(),
+    runsDir: options.runsDir ?? join(tmpdir(), 'faultlab-runs'),
+    openRecording: (dir, manifest) => RecordingWriter.create(dir, manifest),
+    print: options.print,
+    onStatus: options.onStatus,
+    version: await packageVersion(),
+  });
+  options.onController?.(controller);
+  return controller.run();
+}

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { linkRuleSchema } from './link-rules';
+import { workloadSpecSchema } from './workload-spec';
+
+/**
+ * The control channel between the orchestrator and one agent: length-prefixed JSON frames
+ * (runtime/framing.ts) over the agent's Unix socket, every frame validated by these schemas.
+ *
+ * Reliability: every event the agent emits carries a sequence number (per agent incarnation)
+ * and stays buffered until acked. On (re)connect the orchestrator sends `hello` with the last
+ * seq it has recorded for that incarnation; the agent answers `welcome` and resends everything
+ * after it, so a dropped link (or SSH tunnel) loses nothing and duplicates nothing.
+ */
+
+// ------------------------------------------------------------------ orchestrator → agent
+
+export const orchestratorFrameSchema = z.discriminatedUnion('t', [
+  z
+    .object({
+      t: z.literal('hello'),
+      /** Incarnation the orchestrator's lastSeq refers to; another incarnation resends all. */
+      incarnation: z.number().int().min(0),
+      lastSeq: z.number().int().min(0),
+    })
+    .strict(),
+  z.object({ t: z.literal('ack'), seq: z.number().int().min(0) }).strict(),
+  z.object({ t: z.literal('ping'), id: z.number().int(), t0_ms: z.number() }).strict(),
+  z
+    .object({
+      t: z.literal('set-links'),
+      /** Rules are grouped by fault id so one fault can be healed alone. */
+      faultId: z.string().min(1).max(128),
+      rules: z.array(linkRuleSchema).max(10_000),
+    })
+    .strict(),
+  z.object({ t: z.literal('heal'), faultId: z.string().min(1).max(128).nullable() }).strict(),
+  z.object({ t: z.literal('start-workload'), spec: workloadSpecSchema }).strict(),
+  z
+    .object({
+      t: z.literal('stop-workload'),
+      /** Outstanding operations get this long to complete; the rest are recorded `unknown`. */
+      drain_ms: z.number().int().min(0).max(600_000),
+    })
+    .strict(),
+  z.object({ t: z.literal('shutdown') }).strict(),
+]);
+export type OrchestratorFrame = z.infer<typeof orchestratorFrameSchema>;
+
+// ------------------------------------------------------------------ agent → orchestrator
+
+const protocolEvent = z.object({ kind: z.string() }).passthrough();
+
+/** What an agent reports; each is wrapped in an `event` frame with seq and agent time. */
+export const agentEventSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('protocol'), event: protocolEvent }).strict(),
+  z
+    .object({
+      kind: z.literal('history'),
+      entry: z
+        .object({
+          type: z.enum(['invoke', 'ok', 'fail', 'unknown']),
+          process: z.string(),
+          opId: z.number().int(),
+          /** Agent clock, microseconds since the epoch. */
+          time_us: z.number(),
+          op: z.unknown(),
+          output: z.unknown().optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('metrics'),
+      interval_ms: z.number(),
+      /** Client operations completed in the interval (workload agents). */
+      ops: z.number().int().min(0),
+      latency_us: z
+        .object({
+          count: z.number(),
+          p50: z.number(),
+          p95: z.number(),
+          p99: z.number(),
+          max: z.number(),
+        })
+        .strict()
+        .nullable(),
+      /** Per peer: messages sent / received / dropped by the link filter in the interval. */
+      links: z.record(
+        z.string(),
+        z.object({ sent: z.number(), received: z.number(), dropped: z.number() }).strict(),
+      ),
+      rejected: z.number().int().min(0),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('link-faults'),
+      action: z.enum(['applied', 'healed']),
+      faultId: z.string().nullable(),
+      rules: z.number().int().min(0),
+      reason: z.string(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('lease-expired'), healedFaults: z.number().int().min(0) }).strict(),
+  z
+    .object({
+      kind: z.literal('started'),
+      role: z.enum(['replica', 'workload']),
+      recovered: z.boolean(),
+      listen: z.string().nullable(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('rejected'), from: z.string(), reason: z.string() }).strict(),
+  z.object({ kind: z.literal('unauthenticated'), remote: z.string(), reason: z.string() }).strict(),
+  z.object({ kind: z.literal('workload-stopped'), unknown: z.number().int().min(0) }).strict(),
+  z
+    .object({ kind: z.literal('log'), level: z.enum(['info', 'warn', 'error']), text: z.string() })
+    .strict(),
+]);
+export type AgentEvent = z.infer<typeof agentEventSchema>;
+
+export const agentFrameSchema = z.discriminatedUnion('t', [
+  z
+    .object({
+      t: z.literal('welcome'),
+      node: z.string(),
+      pid: z.number().int(),
+      version: z.string(),
+      incarnation: z.number().int().min(0),
+      /** Oldest and newest seq still buffered. */
+      firstSeq: z.number().int().min(0),
+      lastSeq: z.number().int().min(0),
+    })
+    .strict(),
+  z
+    .object({
+      t: z.literal('event'),
+      seq: z.number().int().min(1),
+      /** Agent wall clock, ms since the epoch (fractional). */
+      time_ms: z.number(),
+      e: agentEventSchema,
+    })
+    .strict(),
+  z
+    .object({ t: z.literal('pong'), id: z.number().int(), t0_ms: z.number(), agent_ms: z.number() })
+    .strict(),
+  z.object({ t: z.literal('error'), message: z.string() }).strict(),
+]);
+export type AgentFrame = z.infer<typeof agentFrameSchema>;

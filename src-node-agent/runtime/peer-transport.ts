@@ -1,0 +1,339 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { NodeId } from '../core/ids';
+import type { FramedSocket } from './framed-socket';
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from './framing';
+import type { LinkFilter } from './link-filter';
+import { OutgoingLink } from './outgoing-link';
+import { acceptHandshake, type HandshakeIdentity } from './peer-handshake';
+import { PeerStats, type LinkStats } from './peer-stats';
+
+export type { LinkStats };
+
+export interface PeerEndpoint {
+  readonly id: NodeId;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface PeerTransportOptions {
+  readonly self: NodeId;
+  readonly runId: string;
+  readonly secret: Buffer;
+  /** Where this node accepts peers (replicas); null for a workload agent, which only dials. */
+  readonly listen: { readonly host: string; readonly port: number } | null;
+  readonly servers: readonly PeerEndpoint[];
+  readonly filter: LinkFilter;
+  /** A server-to-server protocol message, not yet validated. */
+  onMessage(from: NodeId, raw: unknown): void;
+  /** A client request (arrived from a workload agent), not yet validated. */
+  onRequest(raw: unknown): void;
+  /** A replica's reply to one of our clients, not yet validated. */
+  onReply(from: NodeId, raw: unknown): void;
+  onUnauthenticated(remote: string, reason: string): void;
+  /** Something the operator may want to know that is not a fault of the stack. */
+  onWarning?(text: string): void;
+  readonly maxFrameBytes?: number;
+  /** Per destination and per connection; beyond it the oldest frame is dropped and counted. */
+  readonly maxQueuedFrames?: number;
+  /** Client id → connection routes for replies; beyond it the least recently used goes. */
+  readonly maxClientRoutes?: number;
+  /** Messages held by link-filter delays at once; beyond it new ones are dropped. */
+  readonly maxDelayed?: number;
+  readonly maxConnections?: number;
+  readonly reconnectMin_ms?: number;
+  readonly reconnectMax_ms?: number;
+}
+
+interface InboundConn {
+  readonly conn: FramedSocket;
+  peer: NodeId | null;
+}
+
+/**
+ * Authenticated TCP between the agents of one run, with the link fault filter in the path.
+ * Server-to-server messages travel on the sender's own outgoing connection (one per
+ * destination); client requests travel on the workload agent's connection to a replica, and
+ * replies go back on the connection the client's requests arrived on.
+ */
+export class PeerTransport {
+  private readonly serverById = new Map<NodeId, PeerEndpoint>();
+  private readonly outgoing = new Map<NodeId, OutgoingLink>();
+  private readonly inbound = new Set<InboundConn>();
+  /** Insertion order = least recently used first. */
+  private readonly clientRoutes = new Map<string, InboundConn>();
+  private readonly delayed = new Set<NodeJS.Timeout>();
+  private readonly immediates = new Set<NodeJS.Immediate>();
+  private readonly stats = new PeerStats();
+  private server: Server | null = null;
+  private closing = false;
+  private readonly identity: HandshakeIdentity;
+  private readonly maxQueued: number;
+  /** Authentication failures, since creation. */
+  unauthenticated = 0;
+  /** Replies for a client with no live connection (it reconnected or went away). */
+  unroutableReplies = 0;
+
+  constructor(private readonly options: PeerTransportOptions) {
+    for (const s of options.servers) this.serverById.set(s.id, s);
+    this.maxQueued = options.maxQueuedFrames ?? 10_000;
+    this.identity = {
+      self: options.self,
+      runId: options.runId,
+      secret: options.secret,
+      maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      maxQueuedFrames: this.maxQueued,
+    };
+    if (options.secret.length < 16) {
+      throw new Error('peer transport: the run secret must be at least 16 bytes');
+    }
+  }
+
+  /** Start listening (replicas). Resolves once the port is bound. */
+  async start(): Promise<void> {
+    const listen = this.options.listen;
+    if (listen === null) return;
+    const server = createServer({ noDelay: true }, (socket) => this.onInbound(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void =>
+        reject(
+          new Error(
+            `peer transport of ${this.options.self}: cannot listen on ` +
+              `${listen.host}:${listen.port}: ${err.message} (is another process using the port?)`,
+          ),
+        );
+      server.once('error', onError);
+      server.listen(listen.port, listen.host, () => {
+        server.off('error', onError);
+        server.on('error', (err) => this.warn(`peer listener error: ${err.message}`));
+        resolve();
+      });
+    });
+  }
+
+  /** The bound address (useful with port 0). */
+  address(): { host: string; port: number } | null {
+    const a = this.server?.address();
+    return a !== null && a !== undefined && typeof a === 'object'
+      ? { host: a.address, port: a.port }
+      : null;
+  }
+
+  sendMessage(to: NodeId, msg: unknown): void {
+    this.broadcastMessage([to], msg);
+  }
+
+  /** The same message to several servers, encoded once. */
+  broadcastMessage(to: readonly NodeId[], msg: unknown): void {
+    if (this.closing) return;
+    let frame: Buffer | null = null;
+    for (const id of to) {
+      if (id === this.options.self) {
+        this.loopback(msg);
+      } else if (!this.serverById.has(id)) {
+        this.warn(`dropped a message to "${id}", which is not a server of this run`);
+      } else {
+        frame ??= encodeFrame({ t: 'msg', msg });
+        this.route(id, frame, (f) => this.toServer(id, f));
+      }
+    }
+  }
+
+  sendRequest(to: NodeId, req: unknown): void {
+    if (this.closing) return;
+    if (!this.serverById.has(to)) {
+      this.warn(`dropped a request to "${to}", which is not a server of this run`);
+      return;
+    }
+    this.route(to, encodeFrame({ t: 'req', req }), (frame) => this.toServer(to, frame));
+  }
+
+  /** Send a reply back on the connection the client's requests arrive on. */
+  sendReply(reply: { readonly client: string }): void {
+    if (this.closing) return;
+    const route = this.clientRoutes.get(reply.client);
+    if (route === undefined || route.conn.closed || route.peer === null) {
+      this.unroutableReplies++;
+      return;
+    }
+    const peer = route.peer;
+    this.route(peer, encodeFrame({ t: 'rep', rep: reply }), (frame) => {
+      if (!route.conn.send(frame)) this.stats.dropped(peer);
+    });
+  }
+
+  /** Per peer: messages sent / received / dropped since the previous call. */
+  takeLinkStats(): Record<string, LinkStats> {
+    const peers = Array.from(this.serverById.keys()).filter((id) => id !== this.options.self);
+    return this.stats.take(peers, this.options.filter.takeDropped());
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const t of this.delayed) clearTimeout(t);
+    this.delayed.clear();
+    for (const i of this.immediates) clearImmediate(i);
+    this.immediates.clear();
+    for (const link of this.outgoing.values()) link.close();
+    for (const c of Array.from(this.inbound)) c.conn.close('transport closed');
+    this.inbound.clear();
+    this.clientRoutes.clear();
+    const server = this.server;
+    this.server = null;
+    if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** Apply the link filter: drop, or send each copy after its delay. */
+  private route(peer: NodeId, frame: Buffer, send: (frame: Buffer) => void): void {
+    const delays = this.options.filter.planOutgoing(peer);
+    for (const delay_ms of delays) {
+      this.stats.sent(peer);
+      if (delay_ms <= 0) {
+        send(frame);
+      } else if (this.delayed.size >= (this.options.maxDelayed ?? 100_000)) {
+        this.stats.dropped(peer);
+      } else {
+        const timer = setTimeout(() => {
+          this.delayed.delete(timer);
+          if (!this.closing) send(frame);
+        }, delay_ms);
+        this.delayed.add(timer);
+      }
+    }
+  }
+
+  private toServer(to: NodeId, frame: Buffer): void {
+    this.outgoingLink(to).send(frame);
+  }
+
+  private loopback(msg: unknown): void {
+    // A copy, as if it had crossed the wire: the receiver must not share the sender's object.
+    const copy: unknown = JSON.parse(JSON.stringify(msg));
+    const immediate = setImmediate(() => {
+      this.immediates.delete(immediate);
+      if (!this.closing) this.options.onMessage(this.options.self, copy);
+    });
+    this.immediates.add(immediate);
+  }
+
+  private outgoingLink(to: NodeId): OutgoingLink {
+    let link = this.outgoing.get(to);
+    if (link === undefined) {
+      link = new OutgoingLink(
+        this.serverById.get(to) as PeerEndpoint,
+        this.identity,
+        {
+          maxQueuedFrames: this.maxQueued,
+          reconnectMin_ms: this.options.reconnectMin_ms ?? 10,
+          reconnectMax_ms: this.options.reconnectMax_ms ?? 500,
+        },
+        {
+          onFrames: (frames) => this.onDialledFrames(to, frames),
+          onRefused: (remote, reason) => this.refused(remote, reason),
+          onDropped: () => this.stats.dropped(to),
+        },
+      );
+      this.outgoing.set(to, link);
+    }
+    return link;
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  private onInbound(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    if (this.inbound.size >= (this.options.maxConnections ?? 1024)) {
+      socket.destroy();
+      this.refused(remote, `more than ${this.options.maxConnections ?? 1024} connections`);
+      return;
+    }
+    const entry: InboundConn = { conn: null as unknown as FramedSocket, peer: null };
+    const self = this.options.self;
+    (entry as { conn: FramedSocket }).conn = acceptHandshake(
+      socket,
+      this.identity,
+      (peer) => (peer === self ? `peer claims to be this node (${self})` : null),
+      {
+        onAuthenticated: (_conn, { peer }) => {
+          entry.peer = peer;
+        },
+        onFrames: (_conn, frames) => this.onAcceptedFrames(entry, frames),
+        onRefused: (_conn, reason) => {
+          this.inbound.delete(entry);
+          this.refused(remote, reason);
+        },
+        onClosed: () => this.inbound.delete(entry),
+      },
+    );
+    this.inbound.add(entry);
+  }
+
+  private onAcceptedFrames(entry: InboundConn, frames: unknown[]): void {
+    const peer = entry.peer as NodeId;
+    for (const frame of frames) {
+      if (this.closing || entry.conn.closed) return;
+      const f = frame as { t?: unknown; msg?: unknown; req?: unknown } | null;
+      if (f !== null && typeof f === 'object' && f.t === 'msg' && 'msg' in f) {
+        if (!this.admit(peer)) continue;
+        this.options.onMessage(peer, f.msg);
+      } else if (f !== null && typeof f === 'object' && f.t === 'req' && 'req' in f) {
+        if (!this.admit(peer)) continue;
+        this.rememberRoute(entry, f.req);
+        this.options.onRequest(f.req);
+      } else {
+        entry.conn.close('protocol violation');
+        this.warn(`${peer} sent a frame that is neither msg nor req; connection dropped`);
+        return;
+      }
+    }
+  }
+
+  private onDialledFrames(from: NodeId, frames: unknown[]): void {
+    for (const frame of frames) {
+      if (this.closing) return;
+      const f = frame as { t?: unknown; rep?: unknown } | null;
+      if (f !== null && typeof f === 'object' && f.t === 'rep' && 'rep' in f) {
+        if (this.admit(from)) this.options.onReply(from, f.rep);
+      } else {
+        this.outgoing.get(from)?.reset('protocol violation');
+        this.warn(`${from} sent a frame that is not a reply on our connection; dropped it`);
+        return;
+      }
+    }
+  }
+
+  private admit(peer: NodeId): boolean {
+    if (!this.options.filter.allowIncoming(peer)) return false;
+    this.stats.received(peer);
+    return true;
+  }
+
+  private rememberRoute(entry: InboundConn, req: unknown): void {
+    const client = (req as { client?: unknown } | null)?.client;
+    if (typeof client !== 'string' || client.length === 0 || client.length > 128) return;
+    const current = this.clientRoutes.get(client);
+    if (current === entry) return;
+    this.clientRoutes.delete(client);
+    if (this.clientRoutes.size >= (this.options.maxClientRoutes ?? 100_000)) {
+      const oldest = this.clientRoutes.keys().next().value as string;
+      this.clientRoutes.delete(oldest);
+    }
+    this.clientRoutes.set(client, entry);
+  }
+
+  private refused(remote: string, reason: string): void {
+    this.unauthenticated++;
+    if (!this.closing) this.options.onUnauthenticated(remote, reason);
+  }
+
+  private warn(text: string): void {
+    this.options.onWarning?.(`peer transport of ${this.options.self}: ${text}`);
+  }
+}
