@@ -212,6 +212,7 @@ export async function startAgent(
       version: hooks.version,
       incarnation,
       lease_ms: config.lease_ms,
+      orphanExit_ms: config.orphanExit_ms,
       events,
       filter,
       log,

@@ -161,6 +161,8 @@ export class RunController {
         workDir: n.workDir,
         controlSocket: n.controlSocket,
         lease_ms: plan.lease_ms,
+        // Agents of a dead orchestrator heal at the lease and exit a while later.
+        orphanExit_ms: Math.max(5_000, plan.lease_ms * 4),
         durability: plan.durability,
         telemetryInterval_ms: 250,
       });
@@ -186,8 +188,17 @@ export class RunController {
           n.id,
           () => testbed.connectControl(n.id),
           {
-            onEvent: (node, incarnation, seq, time_ms, e) =>
-              this.onAgentEvent(node, incarnation, seq, time_ms, e),
+            onEvent: (node, incarnation, seq, time_ms, e) => {
+              // A bug here must not kill the orchestrator outside run(): that would leave
+              // faults applied. Stop the run through its normal cleanup instead.
+              try {
+                this.onAgentEvent(node, incarnation, seq, time_ms, e);
+              } catch (err) {
+                const text = `internal error handling an event from ${node}: ${(err as Error).stack ?? String(err)}`;
+                this.problems.push(text);
+                this.abort(text);
+              }
+            },
             onConnected: (node, welcome, fresh) =>
               this.lifecycle(
                 node,

@@ -33,6 +33,8 @@ export const agentConfigSchema = z
     lease_ms: z.number().int().min(100).max(3_600_000),
     /** fsync: group-committed fsync before dependent messages leave; write: no fsync; memory: no disk. */
     durability: z.enum(['fsync', 'write', 'memory']),
+    /** Exit when no orchestrator has been connected for this long; null = wait forever. */
+    orphanExit_ms: z.number().int().min(1_000).max(86_400_000).nullable().default(null),
     telemetryInterval_ms: z.number().int().min(50).max(60_000).default(500),
     /** Bound on events kept for the orchestrator before the oldest spill to disk. */
     eventBufferLimit: z.number().int().min(100).max(10_000_000).default(50_000),

@@ -43,6 +43,11 @@ export interface ControlServerOptions {
   readonly log: AgentLog;
   readonly handlers: ControlHandlers;
   readonly maxFrameBytes?: number;
+  /**
+   * With no orchestrator for this long, exit (after the lease healed everything): an agent
+   * whose orchestrator died must not run forever. Null: wait to be reconnected, however long.
+   */
+  readonly orphanExit_ms?: number | null;
 }
 
 interface Connection {
@@ -67,12 +72,21 @@ export class ControlServer {
   private conn: Connection | null = null;
   private pumpScheduled: NodeJS.Immediate | null = null;
   private readonly deadMan: DeadManSwitch;
+  private readonly orphan: DeadManSwitch | null;
   /** Frames refused (schema or framing), since creation. */
   invalidFrames = 0;
   connections = 0;
 
   constructor(private readonly options: ControlServerOptions) {
     this.deadMan = new DeadManSwitch(options.lease_ms, () => this.leaseExpired());
+    const orphanExit_ms = options.orphanExit_ms ?? null;
+    this.orphan =
+      orphanExit_ms === null
+        ? null
+        : new DeadManSwitch(orphanExit_ms, () => {
+            options.log.line(`no orchestrator for ${orphanExit_ms} ms: exiting (orphaned agent)`);
+            options.handlers.shutdown();
+          });
   }
 
   /** Events go through here: buffered, numbered, streamed to the orchestrator if connected. */
@@ -100,7 +114,17 @@ export class ControlServer {
     chmodSync(path, 0o600);
     server.on('error', (err) => this.options.log.line(`control socket error: ${err.message}`));
     this.options.events.onPush(() => this.schedulePump());
+    this.armLeases();
+  }
+
+  private armLeases(): void {
     this.deadMan.arm();
+    this.orphan?.arm();
+  }
+
+  private disarmLeases(): void {
+    this.deadMan.disarm();
+    this.orphan?.disarm();
   }
 
   get leaseArmed(): boolean {
@@ -108,7 +132,7 @@ export class ControlServer {
   }
 
   async close(): Promise<void> {
-    this.deadMan.disarm();
+    this.disarmLeases();
     this.options.events.onPush(null);
     if (this.pumpScheduled !== null) clearImmediate(this.pumpScheduled);
     this.pumpScheduled = null;
@@ -132,7 +156,7 @@ export class ControlServer {
     };
     this.conn = conn;
     previous?.socket.destroy();
-    this.deadMan.disarm();
+    this.disarmLeases();
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('drain', () => {
       conn.paused = false;
@@ -142,7 +166,7 @@ export class ControlServer {
     socket.on('close', () => {
       if (this.conn !== conn) return;
       this.conn = null;
-      if (this.server !== null) this.deadMan.arm();
+      if (this.server !== null) this.armLeases();
     });
   }
 
@@ -158,7 +182,7 @@ export class ControlServer {
       conn.socket.end();
       setTimeout(() => conn.socket.destroy(), 100).unref();
       this.conn = null;
-      if (this.server !== null) this.deadMan.arm();
+      if (this.server !== null) this.armLeases();
       return;
     }
     for (const raw of frames) {

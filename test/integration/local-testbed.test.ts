@@ -140,7 +140,7 @@ describe('local testbed', () => {
   );
 
   it(
-    'an orchestrator SIGKILLed mid-run with a partition applied: every agent heals it within the lease',
+    'an orchestrator SIGKILLed mid-run with a partition applied: every agent heals it within the lease, then exits by itself',
     { timeout: 60_000 },
     async () => {
       const child = spawn(
@@ -185,6 +185,21 @@ describe('local testbed', () => {
             /lease expired after \d+ ms without an orchestrator: healed [1-9]\d* link fault/,
           );
         }
+        // And then, still orphaned, every agent exits by itself (after 4 leases here).
+        const alive = (pid: number): boolean => {
+          try {
+            process.kill(pid, 0);
+            return true;
+          } catch {
+            return false;
+          }
+        };
+        while (Date.now() - killedAt < 11_000 && nodes.some((n) => alive(n.pid))) {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(nodes.filter((n) => alive(n.pid)).map((n) => n.id)).toEqual([]);
+        const log = await readFile(join(nodes[0]?.dir ?? '', 'agent.log'), 'utf8');
+        expect(log).toMatch(/exiting \(orphaned agent\)/);
       } finally {
         child.kill('SIGKILL');
         for (const n of nodes) {
