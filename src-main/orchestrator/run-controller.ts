@@ -291,6 +291,7 @@ export class RunController {
   }
 
   private async waitForEnd(): Promise<void> {
+    if (this.interrupted) return; // aborted while starting
     const remaining = Math.max(0, this.options.plan.duration_ms - this.now_ms());
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, remaining);
