@@ -196,16 +196,30 @@ function endOf(rec: CheckableRecording): number {
   return end;
 }
 
+/** Replicas a fault takes out of the cluster: the crashed or paused node, a partition's minority. */
+function disabledBy(fault: Fault): Set<string> {
+  if (fault.type === 'crash' || fault.type === 'pause') return new Set([fault.node]);
+  if (fault.type === 'partition') {
+    const all = new Set(fault.groups.flat());
+    const majority = Math.floor(all.size / 2) + 1;
+    const live = new Set(fault.groups.filter((g) => g.length >= majority).flat());
+    return new Set(Array.from(all).filter((n) => !live.has(n)));
+  }
+  return new Set();
+}
+
 function checkProgressAfterFault(
   rec: CheckableRecording,
   lab: LabConfig,
   threshold_ms: number,
 ): CheckResult {
   const name = 'progress-after-fault';
-  const commits: number[] = [];
+  const commits: { t_ms: number; node: string }[] = [];
   const disruptions: Extract<RunRecord, { type: 'fault' }>[] = [];
   for (const record of rec.records) {
-    if (record.type === 'protocol' && record.event.kind === 'committed') commits.push(record.t_ms);
+    if (record.type === 'protocol' && record.event.kind === 'committed') {
+      commits.push({ t_ms: record.t_ms, node: record.node });
+    }
     if (
       record.type === 'fault' &&
       record.phase === 'applied' &&
@@ -214,7 +228,7 @@ function checkProgressAfterFault(
       disruptions.push(record);
     }
   }
-  commits.sort((a, b) => a - b);
+  commits.sort((a, b) => a.t_ms - b.t_ms);
   const end_ms = endOf(rec);
   const progress = lab.checks.progressAfterFault;
   const bound =
@@ -244,7 +258,10 @@ function checkProgressAfterFault(
   }
   const gaps: Gap[] = disruptions.map((record) => {
     const what = `${describeFault(record.fault)} at ${formatDuration(record.t_ms)}`;
-    const next = firstAfter(commits, record.t_ms);
+    // Progress means the surviving replicas commit: a commit by the node the fault took out
+    // (e.g. the leader finishing a slot while its SIGKILL is on the way) does not count.
+    const disabled = disabledBy(record.fault);
+    const next = commits.find((c) => c.t_ms > record.t_ms && !disabled.has(c.node))?.t_ms ?? null;
     if (next !== null) {
       const gap_ms = next - record.t_ms;
       return { what, gap_ms, committed: true, verdict: gap_ms <= threshold_ms ? 'pass' : 'fail' };
@@ -283,18 +300,6 @@ function checkProgressAfterFault(
     measured: worst?.gap_ms ?? null,
     threshold: threshold_ms,
   };
-}
-
-/** First time in ascending `times` strictly after `t`, or null. */
-function firstAfter(times: readonly number[], t: number): number | null {
-  let lo = 0;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((times[mid] as number) <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < times.length ? (times[lo] as number) : null;
 }
 
 // ------------------------------------------------------------------ throughput

@@ -77,6 +77,44 @@ describe('checkRecording', () => {
     expect(check).toMatchObject({ measured: 1, threshold: 0 });
   });
 
+  it('does not count a commit by the crashed node itself as progress after its crash', () => {
+    const rec = goodRecording();
+    const records = rec.records.filter(
+      (r) =>
+        !(
+          r.type === 'protocol' &&
+          r.event.kind === 'committed' &&
+          r.t_ms > 1_000 &&
+          r.t_ms < 3_000
+        ),
+    );
+    // n1 (crashed at 1 s) finishes a slot while its SIGKILL is on the way: not the cluster's progress.
+    records.push({
+      t_ms: 1_001,
+      type: 'protocol',
+      node: 'n1',
+      incarnation: 1,
+      seq: 999,
+      raw_ms: 0,
+      event: { kind: 'committed', slot: 25, view: 1, requests: 1 },
+    });
+    records.push({
+      t_ms: 3_000,
+      type: 'protocol',
+      node: 'n2',
+      incarnation: 5,
+      seq: 1,
+      raw_ms: 0,
+      event: { kind: 'committed', slot: 26, view: 2, requests: 1 },
+    });
+    const manifest = { ...rec.manifest, duration_ms: 3_500 };
+    const check = byName(
+      checkRecording({ ...rec, manifest, records }, rec.lab).checks,
+      'progress-after-fault',
+    );
+    expect(check).toMatchObject({ verdict: 'fail', measured: 2_000 });
+  });
+
   it('fails progress-after-fault on a 2 s gap after a crash, with a 200 ms threshold', () => {
     const rec = goodRecording();
     // Nothing commits between the crash at 1 s and 3 s; the run lasts until 3.5 s.
