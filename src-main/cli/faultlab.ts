@@ -145,6 +145,11 @@ program
   .option('--seed <n>', 'override the seed', positiveInt('--seed'))
   .option('--testbed <kind>', 'override the testbed (local)')
   .option('--out <dir>', 'where run directories go', 'runs')
+  .option(
+    '--commands',
+    'read operator commands (crash leader, heal…) from stdin even when it is not a terminal',
+    false,
+  )
   .action(async (labPath: string, opts: Record<string, unknown>) => {
     process.exitCode = await runCommand({
       labPath,
@@ -156,7 +161,10 @@ program
       print: (line) => console.log(line),
       interactive,
       writeInPlace,
+      commands:
+        process.stdin.isTTY === true || opts['commands'] === true ? process.stdin : undefined,
     });
+    process.stdin.destroy(); // the command prompt must not keep the process alive
   });
 
 program

@@ -4,7 +4,10 @@ import { planFromLab } from '../orchestrator/plan-from-lab';
 import { runOnLocalTestbed } from '../orchestrator/quick-run';
 import type { RunController, RunOutcome } from '../orchestrator/run-controller';
 import type { RunPlan } from '../orchestrator/run-plan';
+import { createInterface } from 'node:readline';
+import { resolveLabFault } from '../labs/resolve-lab-fault';
 import { checkCommand } from './check-command';
+import { OPERATOR_HELP, parseOperatorCommand } from './operator-command';
 import { formatStatus } from './status-line';
 
 export interface RunCommandArgs {
@@ -18,6 +21,8 @@ export interface RunCommandArgs {
   /** Rewrite one status line in place (a terminal) instead of printing a line every 5 s. */
   readonly interactive: boolean;
   readonly writeInPlace?: (text: string) => void;
+  /** Read operator commands (crash leader, partition halves, heal…) from this stream. */
+  readonly commands?: NodeJS.ReadableStream;
 }
 
 export const RUN_EXIT = { pass: 0, checkFailed: 1, couldNotRun: 2 } as const;
@@ -64,7 +69,7 @@ export async function runCommand(args: RunCommandArgs): Promise<number> {
 /** Run a plan with status output and signal handling, then check it; shared by run and replay. */
 export async function executePlan(
   plan: RunPlan,
-  args: Pick<RunCommandArgs, 'outDir' | 'print' | 'interactive' | 'writeInPlace'>,
+  args: Pick<RunCommandArgs, 'outDir' | 'print' | 'interactive' | 'writeInPlace' | 'commands'>,
   after?: (outcome: RunOutcome) => Promise<number>,
 ): Promise<number> {
   const { print } = args;
@@ -78,6 +83,30 @@ export async function executePlan(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let lastLine = 0;
+  const prompt =
+    args.commands === undefined ? null : createInterface({ input: args.commands, terminal: false });
+  prompt?.on('line', (line) => {
+    if (line.trim() === '') return;
+    if (line.trim() === 'help') {
+      for (const l of OPERATOR_HELP) print(l);
+      return;
+    }
+    const action = parseOperatorCommand(line, plan.nodes);
+    if ('error' in action) {
+      print(`  ${action.error}`);
+      return;
+    }
+    const c = controller as RunController | null;
+    if (c === null) {
+      print('  the cluster is still starting; try again in a moment');
+      return;
+    }
+    c.command(line.trim(), (world) => {
+      const r = resolveLabFault(action, world);
+      return r.ok ? r.fault : r.reason;
+    });
+  });
+  if (prompt !== null) print(OPERATOR_HELP[0] ?? '');
   print(
     `running ${plan.name}: ${plan.nodes} × ${plan.stack} on the local testbed for ${(plan.duration_ms / 1000).toFixed(0)} s, seed ${plan.seed}`,
   );
@@ -105,6 +134,7 @@ export async function executePlan(
     print(`faultlab: the run could not complete: ${(err as Error).message}`);
     return RUN_EXIT.couldNotRun;
   } finally {
+    prompt?.close();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

@@ -1,5 +1,6 @@
 import type { Fault } from '../../src-node-agent/core/faults';
 import type { NodeId } from '../../src-node-agent/core/ids';
+import { partitionGroups } from '../../src-node-agent/core/partition-groups';
 import { describeNodeTarget, type LabFaultAction, type NodeTarget } from './lab-schema';
 
 /**
@@ -134,47 +135,18 @@ function resolvePartition(
   );
   const order = focus === null ? others : [focus, ...others];
   const shape = action.shape;
+  if (shape === 'bridge' && n < 3) {
+    return { ok: false, reason: 'a bridge partition needs at least 3 servers' };
+  }
   switch (shape) {
     case 'isolate':
+    case 'halves':
+    case 'majority-minority':
+    case 'bridge':
       return {
         ok: true,
-        fault: { type: 'partition', shape, groups: [order.slice(0, 1), order.slice(1)] },
+        fault: { type: 'partition', shape, groups: partitionGroups(shape, order) },
       };
-    case 'halves': {
-      const half = Math.floor(n / 2);
-      return {
-        ok: true,
-        fault: { type: 'partition', shape, groups: [order.slice(0, half), order.slice(half)] },
-      };
-    }
-    case 'majority-minority': {
-      // The largest minority: the side a leader must not be able to make progress on.
-      const minority = Math.max(1, Math.floor((n - 1) / 2));
-      return {
-        ok: true,
-        fault: {
-          type: 'partition',
-          shape,
-          groups: [order.slice(minority), order.slice(0, minority)],
-        },
-      };
-    }
-    case 'bridge': {
-      if (n < 3) return { ok: false, reason: 'a bridge partition needs at least 3 servers' };
-      const [bridge, ...rest] = order as [NodeId, ...NodeId[]];
-      const half = Math.floor(rest.length / 2);
-      return {
-        ok: true,
-        fault: {
-          type: 'partition',
-          shape,
-          groups: [
-            [...rest.slice(0, half), bridge],
-            [...rest.slice(half), bridge],
-          ],
-        },
-      };
-    }
     case 'groups': {
       if (action.groups === null) return { ok: false, reason: 'partition groups without groups' };
       return {

@@ -30,7 +30,9 @@ export async function runOnLocalTestbed(
     plan,
     testbed: new LocalTestbed(),
     runsDir: options.runsDir ?? join(tmpdir(), 'faultlab-runs'),
-    openRecording: (dir, manifest) => RecordingWriter.create(dir, manifest),
+    // Every record is built from frames already validated at the control channel's door;
+    // validating each line again would double the orchestrator's cost per event.
+    openRecording: (dir, manifest) => RecordingWriter.create(dir, manifest, { validate: false }),
     print: options.print,
     onStatus: options.onStatus,
     version: await packageVersion(),

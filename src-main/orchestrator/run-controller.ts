@@ -98,6 +98,11 @@ export class RunController {
     this.abortWaiter?.();
   }
 
+  /** A fault by operator command while the run is going (CLI prompt, dashboard). */
+  command(label: string, resolve: ScheduledFault['resolve']): void {
+    this.enqueueFault({ at_ms: this.now_ms(), source: 'command', label, resolve });
+  }
+
   /** For tests: force-drop a control connection as a network blip would. */
   dropControlConnection(node: NodeId): void {
     this.links.get(node)?.dropConnection();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { latencySummarySchema, linkStatsSchema } from '../../src-node-agent/control/frames';
 import { faultSchema } from '../../src-node-agent/core/faults';
 
 /**
@@ -96,20 +97,8 @@ export const runRecordSchema = z.discriminatedUnion('type', [
       raw_ms: z.number(),
       interval_ms: z.number(),
       ops: z.number(),
-      latency_us: z
-        .object({
-          count: z.number(),
-          p50: z.number(),
-          p95: z.number(),
-          p99: z.number(),
-          max: z.number(),
-        })
-        .strict()
-        .nullable(),
-      links: z.record(
-        z.string(),
-        z.object({ sent: z.number(), received: z.number(), dropped: z.number() }).strict(),
-      ),
+      latency_us: latencySummarySchema.nullable(),
+      links: linkStatsSchema,
       rejected: z.number(),
     })
     .strict(),

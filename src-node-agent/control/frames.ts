@@ -48,6 +48,17 @@ export type OrchestratorFrame = z.infer<typeof orchestratorFrameSchema>;
 
 // ------------------------------------------------------------------ agent → orchestrator
 
+/** Latency percentiles of one telemetry interval, microseconds. */
+export const latencySummarySchema = z
+  .object({ count: z.number(), p50: z.number(), p95: z.number(), p99: z.number(), max: z.number() })
+  .strict();
+
+/** Per peer: messages sent / received / dropped by the link filter in the interval. */
+export const linkStatsSchema = z.record(
+  z.string(),
+  z.object({ sent: z.number(), received: z.number(), dropped: z.number() }).strict(),
+);
+
 const protocolEvent = z.object({ kind: z.string() }).passthrough();
 
 /** What an agent reports; each is wrapped in an `event` frame with seq and agent time. */
@@ -75,21 +86,9 @@ export const agentEventSchema = z.discriminatedUnion('kind', [
       interval_ms: z.number(),
       /** Client operations completed in the interval (workload agents). */
       ops: z.number().int().min(0),
-      latency_us: z
-        .object({
-          count: z.number(),
-          p50: z.number(),
-          p95: z.number(),
-          p99: z.number(),
-          max: z.number(),
-        })
-        .strict()
-        .nullable(),
+      latency_us: latencySummarySchema.nullable(),
       /** Per peer: messages sent / received / dropped by the link filter in the interval. */
-      links: z.record(
-        z.string(),
-        z.object({ sent: z.number(), received: z.number(), dropped: z.number() }).strict(),
-      ),
+      links: linkStatsSchema,
       rejected: z.number().int().min(0),
     })
     .strict(),

@@ -1,5 +1,6 @@
 import type { Fault, TimedFault } from '../core/faults';
 import type { NodeId } from '../core/ids';
+import { partitionGroups } from '../core/partition-groups';
 import type { Prng } from './prng';
 
 export interface NemesisOptions {
@@ -133,31 +134,12 @@ export function randomPartition(prng: Prng, servers: readonly NodeId[]): Fault |
   const shape = prng.pick(shapes);
   switch (shape) {
     case 'isolate':
-      return { type: 'partition', shape, groups: [order.slice(0, 1), order.slice(1)] };
-    case 'halves': {
-      const half = Math.floor(n / 2);
-      return { type: 'partition', shape, groups: [order.slice(0, half), order.slice(half)] };
-    }
+    case 'halves':
+    case 'bridge':
+      return { type: 'partition', shape, groups: partitionGroups(shape, order) };
     case 'majority-minority': {
       const minority = 1 + prng.int(Math.max(1, Math.floor((n - 1) / 2)));
-      return {
-        type: 'partition',
-        shape,
-        groups: [order.slice(minority), order.slice(0, minority)],
-      };
-    }
-    case 'bridge': {
-      const [bridge, ...rest] = order;
-      if (bridge === undefined) return null;
-      const half = Math.floor(rest.length / 2);
-      return {
-        type: 'partition',
-        shape,
-        groups: [
-          [...rest.slice(0, half), bridge],
-          [...rest.slice(half), bridge],
-        ],
-      };
+      return { type: 'partition', shape, groups: partitionGroups(shape, order, minority) };
     }
     case 'groups': {
       const k = 2 + prng.int(Math.min(2, n - 2));

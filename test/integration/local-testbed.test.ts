@@ -3,6 +3,7 @@
  * disk. Each test is bounded in time and cleans up its processes (by PID) and directories.
  */
 import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src-node-agent/runtime/framing';
 import { checkRecording } from '../../src-main/check/check-recording';
-import { runCommand } from '../../src-main/cli/run-command';
+import { executePlan, runCommand } from '../../src-main/cli/run-command';
 import {
   appliedFaults,
   compareFaults,
@@ -211,6 +212,34 @@ describe('local testbed', () => {
         }
         for (const n of nodes) await rm(n.dir, { recursive: true, force: true });
       }
+    },
+  );
+
+  it(
+    'an operator command typed during the run is applied, journaled and recorded as a command',
+    { timeout: 60_000 },
+    async () => {
+      const lab = loadLab('labs/paxos-leader-crash/lab.yaml');
+      const plan = planFromLab({ ...lab, duration_ms: 5_000, faults: [] }, { labPath: null });
+      const commands = new PassThrough();
+      const lines: string[] = [];
+      const typing = setTimeout(() => commands.write('crash leader\nexplode n1\n'), 2_500);
+      const code = await executePlan(plan, {
+        outDir: runsDir,
+        print: (l) => lines.push(l),
+        interactive: false,
+        commands,
+      });
+      clearTimeout(typing);
+      const runDir =
+        lines.find((l) => l.startsWith('recording: '))?.slice('recording: '.length) ?? '';
+      const rec = await readRecording(runDir);
+      const byCommand = rec.records.filter((r) => r.type === 'fault' && r.source === 'command');
+      expect(
+        byCommand.map((r) => (r.type === 'fault' ? `${r.phase} ${r.fault.type}` : '')),
+      ).toEqual(['journal crash', 'applied crash']);
+      expect(lines.join('\n')).toContain('unknown command "explode"');
+      expect(code).toBe(0);
     },
   );
 
