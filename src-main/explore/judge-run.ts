@@ -40,7 +40,8 @@ export function judgeRun(result: SimRunResult, options: JudgeOptions = {}): RunV
   if (lin.verdict === 'not-linearizable') {
     failures.push(`linearizability: ${lin.failure?.explanation ?? 'not linearizable'}`);
   }
-  if (result.liveness.recovery_ms === null) {
+  // After a safety violation the run stops early; its missing progress is not news.
+  if (result.liveness.recovery_ms === null && result.invariantViolation === null) {
     failures.push(
       `liveness: after the heal at ${result.liveness.heal_ms} ms not every client completed a new ` +
         `operation by ${result.end_ms} ms`,

@@ -23,7 +23,10 @@ export type KvOp =
       readonly value: KvValue;
     };
 
-/** get → the value; cas → whether it swapped; put/append/add → null (an acknowledgement). */
+/**
+ * get → the value; cas → whether it swapped; append → whether it appended (false when the
+ * result would exceed MAX_VALUE_LENGTH; the value is then unchanged); put/add → null.
+ */
 export type KvOutput = KvValue | boolean;
 
 export const MAX_KEY_LENGTH = 256;
@@ -60,8 +63,13 @@ export function applyKvOp(
       return { next: current, output: current };
     case 'put':
       return { next: op.value, output: null };
-    case 'append':
-      return { next: (current === null ? '' : String(current)) + op.value, output: null };
+    case 'append': {
+      // Bounded like every value a client can write, so a reply always fits its schema.
+      const next = (current === null ? '' : String(current)) + op.value;
+      return next.length > MAX_VALUE_LENGTH
+        ? { next: current, output: false }
+        : { next, output: true };
+    }
     case 'add':
       return { next: (typeof current === 'number' ? current : 0) + op.delta, output: null };
     case 'cas':

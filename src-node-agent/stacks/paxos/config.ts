@@ -34,6 +34,22 @@ export const paxosConfigSchema = z
       .strict()
       .default({ quorum: 'majority', skipReplay: false }),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.electionTimeout_ms <= c.heartbeat_ms) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['electionTimeout_ms'],
+        message: `must be longer than heartbeat_ms (${c.heartbeat_ms}); a follower would suspect a healthy leader between two heartbeats`,
+      });
+    }
+    if (c.electionTimeoutMax_ms < c.electionTimeout_ms) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['electionTimeoutMax_ms'],
+        message: `must be at least electionTimeout_ms (${c.electionTimeout_ms}); otherwise "doubling" would shrink the timeout`,
+      });
+    }
+  });
 
 export type PaxosConfig = z.infer<typeof paxosConfigSchema>;

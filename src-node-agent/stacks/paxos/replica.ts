@@ -103,6 +103,8 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
     // Electing at the promised view: rejoin the leader we hear from, or join a higher election.
     this.view = this.log.promised;
     this.phase = 'electing';
+    this.newLeaderVotes.clear();
+    this.newLeaderVotes.add(this.ctx.self);
     this.ctx.emit({ kind: 'recovered', view: this.view, slot: this.executed });
     this.ctx.setTimer(TICK, this.config.heartbeat_ms);
     this.stopElectionTimer();
@@ -217,7 +219,9 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
     if (view > this.view) {
       // B1: only a server that gave up on its view joins a higher one, so a server that
       // flaps in and out of connectivity cannot drag a working majority into elections.
-      if (this.phase !== 'electing') return;
+      // The leader of our preinstalled view gave up on it: it can never complete, so join.
+      const leaderLeft = this.phase === 'preinstalled' && from === this.leaderOf(this.view);
+      if (this.phase !== 'electing' && !leaderLeft) return;
       this.enterElecting(view, `joined ${from}'s election`);
       this.newLeaderVotes.add(from);
       this.ctx.broadcast({ t: 'new-leader', view, answer: false });

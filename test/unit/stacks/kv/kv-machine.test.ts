@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyKvOp } from '../../../../src-node-agent/stacks/kv/kv-ops';
+import { applyKvOp, MAX_VALUE_LENGTH } from '../../../../src-node-agent/stacks/kv/kv-ops';
+import { paxosConfigSchema } from '../../../../src-node-agent/stacks/paxos/config';
 import { KvMachine } from '../../../../src-node-agent/stacks/kv/kv-machine';
 
 describe('KV operations (seed 002, slide 5)', () => {
@@ -60,5 +61,37 @@ describe('KvMachine: at-most-once execution (seed 004)', () => {
     expect(
       copy.execute({ client: 'c1', seq: 1, op: { f: 'put', key: 'k', value: 'w' } }).kind,
     ).toBe('duplicate');
+  });
+});
+
+describe('append is bounded', () => {
+  it('refuses, deterministically, to grow a value past MAX_VALUE_LENGTH', () => {
+    const long = 'x'.repeat(MAX_VALUE_LENGTH - 1);
+    expect(applyKvOp(long, { f: 'append', key: 'v', value: 'y' })).toEqual({
+      next: `${long}y`,
+      output: true,
+    });
+    expect(applyKvOp(`${long}y`, { f: 'append', key: 'v', value: 'z' })).toEqual({
+      next: `${long}y`,
+      output: false,
+    });
+  });
+});
+
+describe('Paxos parameters', () => {
+  it('reject an election timeout not longer than the heartbeat, and a maximum below the timeout', () => {
+    const bad = paxosConfigSchema.safeParse({
+      heartbeat_ms: 100,
+      electionTimeout_ms: 60,
+      electionTimeoutMax_ms: 50,
+    });
+    expect(bad.success).toBe(false);
+    const messages = bad.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+    expect(
+      messages.some((m) => m.startsWith('electionTimeout_ms: must be longer than heartbeat_ms')),
+    ).toBe(true);
+    expect(messages.some((m) => m.startsWith('electionTimeoutMax_ms: must be at least'))).toBe(
+      true,
+    );
   });
 });

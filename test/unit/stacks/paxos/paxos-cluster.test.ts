@@ -71,6 +71,22 @@ describe('Multi-Paxos cluster in the simulator', () => {
     expectSafe(sim);
   });
 
+  it('slide 15: a majority that recovers together from stable storage elects a leader and makes progress', () => {
+    const all = ['n1', 'n2', 'n3', 'n4', 'n5'];
+    const sim = paxosSim({
+      faults: [
+        ...all.map((node) => ({ at_ms: 300, fault: { type: 'crash' as const, node } })),
+        ...['n1', 'n2', 'n3'].map((node) => ({
+          at_ms: 600,
+          fault: { type: 'recover' as const, node },
+        })),
+      ],
+    });
+    sim.runUntil(3_000_000);
+    expect(completedBetween(sim, 700, 3_000)).toBeGreaterThan(50);
+    expectSafe(sim);
+  });
+
   it('log compaction: a replica that missed more than a snapshot catches up by snapshot transfer', () => {
     const sim = paxosSim({
       params: { snapshotEvery: 50 },

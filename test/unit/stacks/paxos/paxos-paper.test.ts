@@ -99,6 +99,19 @@ describe('Paxos, seed 002', () => {
     expect(ctx.persisted.get('promised')).toBe(2);
   });
 
+  it('slide 19: when the leader of our preinstalled view moves on to a higher view, we follow it (that view cannot complete)', () => {
+    const { r, ctx } = replica('n3');
+    r.onTimer('election'); // view 1, whose leader is n2
+    r.onMessage('n4', { t: 'new-leader', view: 1, answer: false });
+    r.onMessage('n5', { t: 'new-leader', view: 1, answer: false });
+    expect(r.inspect()).toMatchObject({ view: 1, phase: 'preinstalled' });
+    ctx.drain();
+    r.onMessage('n5', { t: 'new-leader', view: 2, answer: false }); // not v1's leader: ignored (B1)
+    expect(r.inspect().view).toBe(1);
+    r.onMessage('n2', { t: 'new-leader', view: 2, answer: false }); // v1's own leader left it
+    expect(r.inspect()).toMatchObject({ view: 2, phase: 'electing' });
+  });
+
   it('slide 17: a new leader replays, per slot, the proposal with the greatest view, and fills gaps with no-ops', () => {
     const { r, ctx } = preinstalledLeaderOfView2();
     ctx.drain();
