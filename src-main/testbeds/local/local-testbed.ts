@@ -21,6 +21,15 @@ interface LocalNode {
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
+ * FAULTLAB_AGENT_CPU_PROFILE=<dir>: every agent writes a V8 CPU profile there when it exits
+ * (a debugging aid for performance work; Node refuses --cpu-prof in NODE_OPTIONS).
+ */
+function profileArgs(): string[] {
+  const dir = process.env['FAULTLAB_AGENT_CPU_PROFILE'];
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
+/**
  * The embedded default testbed: every agent is a child process on this machine, replicas
  * listen on loopback ports. No root, no SSH. Work dirs (stable storage) and control sockets
  * live in a private temp dir (short paths: Unix socket paths are limited to ~107 bytes).
@@ -78,7 +87,7 @@ export class LocalTestbed implements Testbed {
     try {
       child = spawn(
         process.execPath,
-        [this.bundlePath, '--config', join(n.node.workDir, 'agent.json')],
+        [...profileArgs(), this.bundlePath, '--config', join(n.node.workDir, 'agent.json')],
         {
           cwd: n.node.workDir,
           stdio: ['ignore', log, log],
