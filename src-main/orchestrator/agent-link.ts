@@ -61,6 +61,13 @@ export class AgentLink {
     private readonly handlers: AgentLinkHandlers,
     /** Whether reconnecting makes sense now (the process is alive). */
     private readonly shouldReconnect: () => boolean,
+    /**
+     * Makes what was passed to `onEvent` so far durable (the recording's flush). An event is
+     * acked — and so dropped by the agent — only after it, so a crashing orchestrator cannot
+     * lose an event that the agent already forgot. Resolves false when nothing can be made
+     * durable yet (no recording open): then nothing is acked.
+     */
+    private readonly persistReceived: () => Promise<boolean> = () => Promise.resolve(true),
   ) {}
 
   get connected(): boolean {
@@ -265,11 +272,29 @@ export class AgentLink {
 
   private startAcks(): void {
     this.stopAcks();
+    let inFlight = false;
     this.ackTimer = setInterval(() => {
-      if (this.socket !== null && this.lastSeq > this.ackedSeq) {
-        this.ackedSeq = this.lastSeq;
-        this.socket.write(encodeFrame({ t: 'ack', seq: this.ackedSeq }));
-      }
+      if (inFlight || this.socket === null || this.lastSeq <= this.ackedSeq) return;
+      inFlight = true;
+      const incarnation = this.incarnation;
+      const upTo = this.lastSeq;
+      this.persistReceived()
+        .then((durable) => {
+          if (!durable) return;
+          if (this.socket === null || this.incarnation !== incarnation || upTo <= this.ackedSeq)
+            return;
+          this.ackedSeq = upTo;
+          this.socket.write(encodeFrame({ t: 'ack', seq: upTo }));
+        })
+        .catch((err: Error) =>
+          this.handlers.onProblem(
+            this.node,
+            `not acking: the recording could not be flushed (${err.message})`,
+          ),
+        )
+        .finally(() => {
+          inFlight = false;
+        });
     }, ACK_INTERVAL_MS);
   }
 

@@ -218,6 +218,12 @@ export class RunController {
           () =>
             !this.stopping &&
             (testbed.state(n.id) === 'running' || testbed.state(n.id) === 'paused'),
+          // Ack only what the recording holds (events before it starts are held in memory and
+          // written once it opens; until then nothing is acked).
+          () =>
+            this.recording === null
+              ? Promise.resolve(false)
+              : this.recording.flush().then(() => true),
         );
         this.links.set(n.id, link);
         await link.connect();
