@@ -7,7 +7,7 @@ import {
 } from '../../src-node-agent/control/frames';
 import { encodeFrame, FrameDecoder, FrameError } from '../../src-node-agent/runtime/framing';
 import type { NodeId } from '../../src-node-agent/core/ids';
-import { wallClock_ms } from './wall-clock';
+import { wallClock_ms } from '../../src-node-agent/runtime/clock';
 
 export interface AgentLinkHandlers {
   /** Called exactly once per (incarnation, seq), in seq order. */

@@ -11,7 +11,7 @@ import { AgentLink } from './agent-link';
 import { FaultController } from './fault-controller';
 import { LiveState } from './live-state';
 import type { ClusterView, RunPlan, ScheduledFault } from './run-plan';
-import { wallClock_ms } from './wall-clock';
+import { wallClock_ms } from '../../src-node-agent/runtime/clock';
 
 /** Where the run's records go (RecordingWriter implements it). */
 export interface RecordingSink {
