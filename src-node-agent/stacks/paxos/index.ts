@@ -1,38 +1,11 @@
-import { z } from 'zod';
-import type { ClientReply, StackDefinition } from '../../core/protocol';
-import { kvOutputSchema, type KvOp, type KvOutput } from '../kv/kv-ops';
+import type { StackDefinition } from '../../core/protocol';
+import type { KvOp, KvOutput } from '../kv/kv-ops';
+import { kvReplySchema } from '../kv/kv-schemas';
 import { PaxosClient } from './client';
 import { paxosConfigSchema, type PaxosConfig } from './config';
 import { promiseCoversView, sameExecutedPrefix } from './invariants';
 import { paxosMessageSchema, paxosRequestSchema, type PaxosMessage } from './messages';
 import { PaxosReplica } from './replica';
-
-const replySchema: z.ZodType<ClientReply<KvOutput>> = z.discriminatedUnion('type', [
-  z
-    .object({
-      client: z.string(),
-      seq: z.number().int(),
-      type: z.literal('ok'),
-      output: kvOutputSchema,
-    })
-    .strict(),
-  z
-    .object({
-      client: z.string(),
-      seq: z.number().int(),
-      type: z.literal('redirect'),
-      leaderHint: z.string().nullable(),
-    })
-    .strict(),
-  z
-    .object({
-      client: z.string(),
-      seq: z.number().int(),
-      type: z.literal('busy'),
-      reason: z.string().max(1000),
-    })
-    .strict(),
-]);
 
 export const paxosStack: StackDefinition<PaxosMessage, KvOp, KvOutput, PaxosConfig> = {
   name: 'paxos',
@@ -42,7 +15,7 @@ export const paxosStack: StackDefinition<PaxosMessage, KvOp, KvOutput, PaxosConf
   configSchema: paxosConfigSchema,
   messageSchema: paxosMessageSchema,
   requestSchema: paxosRequestSchema,
-  replySchema,
+  replySchema: kvReplySchema,
   validateClusterSize(n) {
     return n >= 1 && n <= 64 ? null : `cluster size must be 1–64 replicas, got ${n}`;
   },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ClientRequest } from '../../core/protocol';
-import { kvOpSchema, type KvOp } from '../kv/kv-ops';
+import type { KvOp } from '../kv/kv-ops';
+import { kvRequestSchema, kvSnapshotSchema } from '../kv/kv-schemas';
 import type { KvSnapshot } from '../kv/kv-machine';
 
 /** What one log slot orders: a batch of client requests, or a no-op that fills a gap. */
@@ -59,36 +60,16 @@ export type PaxosMessage =
 
 export const MAX_BATCH = 4096;
 export const MAX_PREPARE_ENTRIES = 200_000;
-const MAX_SNAPSHOT_ITEMS = 1_000_000;
 
 const view = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const slot = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const requestSchema = z
-  .object({ client: z.string().min(1).max(64), seq: z.number().int().min(1), op: kvOpSchema })
-  .strict();
 const commandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('noop') }).strict(),
   z
-    .object({ type: z.literal('batch'), reqs: z.array(requestSchema).min(1).max(MAX_BATCH) })
+    .object({ type: z.literal('batch'), reqs: z.array(kvRequestSchema).min(1).max(MAX_BATCH) })
     .strict(),
 ]);
-const kvValue = z.union([z.string(), z.number(), z.null()]);
-const snapshotStateSchema = z
-  .object({
-    kv: z.array(z.tuple([z.string(), kvValue])).max(MAX_SNAPSHOT_ITEMS),
-    clients: z
-      .array(
-        z.tuple([
-          z.string(),
-          z.object({ seq: z.number().int(), output: z.union([kvValue, z.boolean()]) }).strict(),
-        ]),
-      )
-      .max(MAX_SNAPSHOT_ITEMS),
-    chain: z.number().int().min(0),
-  })
-  .strict();
-
-export const paxosRequestSchema = requestSchema;
+export const paxosRequestSchema = kvRequestSchema;
 
 export const paxosMessageSchema: z.ZodType<PaxosMessage> = z.discriminatedUnion('t', [
   z.object({ t: z.literal('new-leader'), view, answer: z.boolean() }).strict(),
@@ -100,7 +81,7 @@ export const paxosMessageSchema: z.ZodType<PaxosMessage> = z.discriminatedUnion(
       entries: z
         .array(z.object({ slot, view, cmd: commandSchema }).strict())
         .max(MAX_PREPARE_ENTRIES),
-      snapshot: z.object({ slot, state: snapshotStateSchema }).strict().nullable(),
+      snapshot: z.object({ slot, state: kvSnapshotSchema }).strict().nullable(),
     })
     .strict(),
   z
@@ -110,5 +91,5 @@ export const paxosMessageSchema: z.ZodType<PaxosMessage> = z.discriminatedUnion(
   z.object({ t: z.literal('heartbeat'), view, commit: slot }).strict(),
   z.object({ t: z.literal('status'), view, accepted: slot, executed: slot }).strict(),
   z.object({ t: z.literal('nack'), view, promised: view }).strict(),
-  z.object({ t: z.literal('snapshot'), view, slot, state: snapshotStateSchema }).strict(),
+  z.object({ t: z.literal('snapshot'), view, slot, state: kvSnapshotSchema }).strict(),
 ]);
