@@ -6,7 +6,9 @@ import type { RunController, RunOutcome } from '../orchestrator/run-controller';
 import type { RunPlan } from '../orchestrator/run-plan';
 import { createInterface } from 'node:readline';
 import { resolveLabFault } from '../labs/resolve-lab-fault';
+import { readRecording } from '../record/recording-reader';
 import { checkCommand } from './check-command';
+import { summarizeRecording } from './run-summary';
 import { OPERATOR_HELP, parseOperatorCommand } from './operator-command';
 import { formatStatus } from './status-line';
 
@@ -146,6 +148,12 @@ export async function executePlan(
   print(`recording: ${outcome.runDir}`);
   for (const p of outcome.problems) print(`problem: ${p}`);
   print('');
+  try {
+    for (const line of summarizeRecording(await readRecording(outcome.runDir))) print(line);
+    print('');
+  } catch (err) {
+    print(`(no summary: ${(err as Error).message})`);
+  }
   const checked = await checkCommand({ runDir: outcome.runDir, print });
   const extra = after !== undefined ? await after(outcome) : 0;
   if (outcome.interrupted) return RUN_EXIT.couldNotRun;
