@@ -75,6 +75,10 @@ program
   )
   .option('--faults <kinds>', `comma-separated nemesis fault kinds (${nemesisActions.join(',')})`)
   .option('--validate', 'parse every message with the stack schema (slower)', false)
+  .option(
+    '--byzantine <mode>',
+    'pbft: "random" draws one Byzantine replica and behaviour per seed (into params.byzantine)',
+  )
   .option('--workers <n>', 'worker threads (default: cores)', positiveInt('--workers'))
   .option('--tail <n>', 'event-log lines to print for a failing seed', positiveInt('--tail'), 40)
   .option(
@@ -91,6 +95,11 @@ program
       typeof opts['faults'] === 'string'
         ? (opts['faults'].split(',') as NemesisAction[])
         : undefined;
+    if (opts['byzantine'] !== undefined && opts['byzantine'] !== 'random') {
+      throw new InvalidArgumentError(
+        `--byzantine takes "random", got "${String(opts['byzantine'])}"; for fixed ones use --params '{"byzantine":{"n1":"equivocate"}}'`,
+      );
+    }
     for (const f of faults ?? []) {
       if (!nemesisActions.includes(f)) {
         throw new InvalidArgumentError(
@@ -110,6 +119,7 @@ program
         thinkTime_ms: opts['thinkMs'] as number,
         validateMessages: opts['validate'] === true,
         nemesisKinds: faults,
+        ...(opts['byzantine'] === 'random' ? { byzantine: 'random' as const } : {}),
       },
       firstSeed: opts['firstSeed'] as number,
       seeds: opts['seeds'] as number,

@@ -93,6 +93,17 @@ function printSummary(
   print(
     `seeds: ${summaries.length}, passed ${passed}, failed ${summaries.length - passed}; wall ${wall_s.toFixed(1)} s`,
   );
+  const drawn = new Map<string, number>();
+  for (const s of summaries)
+    for (const [node, b] of Object.entries(s.byzantine ?? {}))
+      drawn.set(`${node}=${b}`, (drawn.get(`${node}=${b}`) ?? 0) + 1);
+  if (drawn.size > 0) {
+    const line = Array.from(drawn.entries())
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    print(`byzantine replicas drawn: ${line}`);
+  }
   print(
     `simulated: ${deliveries.toLocaleString('en-US')} message deliveries, ${ops.toLocaleString('en-US')} client ops; ` +
       `${Math.round(deliveries / (cpu_ms / 1000)).toLocaleString('en-US')} deliveries/s per worker`,
@@ -127,6 +138,7 @@ function reportFailure(o: SimCommandOptions, first: SeedSummary, print: (l: stri
   print(
     `FAILED seed ${first.seed}; reproduce with: npm run sim -- ${reproduceFlags(o.job)} --seed ${first.seed}`,
   );
+  if (first.byzantine !== undefined) print(`  byzantine: ${JSON.stringify(first.byzantine)}`);
   for (const f of first.verdict.failures) print(`  - ${f}`);
   const original = runSeed(o.job, first.seed).result;
   if (original === null) {
@@ -148,10 +160,15 @@ function reportFailure(o: SimCommandOptions, first: SeedSummary, print: (l: stri
   for (const r of log.slice(-o.tail)) print(`  ${formatRecord(r)}`);
 }
 
-function reproduceFlags(job: SeedJob): string {
+/** The flags that rebuild exactly this job: every field of SeedJob, so a seed reproduces. */
+export function reproduceFlags(job: SeedJob): string {
   const params = JSON.stringify(job.params);
   return (
-    `--stack ${job.stack} --nodes ${job.nodes} --clients ${job.clients} --keys ${job.keys} --heal-ms ${job.heal_ms} --think-ms ${job.thinkTime_ms}` +
-    (params !== '{}' ? ` --params '${params}'` : '')
+    `--stack ${job.stack} --nodes ${job.nodes} --clients ${job.clients} --keys ${job.keys} --heal-ms ${job.heal_ms} ` +
+    `--liveness-ms ${job.livenessBound_ms} --think-ms ${job.thinkTime_ms}` +
+    (job.validateMessages ? ' --validate' : '') +
+    (params !== '{}' ? ` --params '${params}'` : '') +
+    (job.byzantine === 'random' ? ' --byzantine random' : '') +
+    (job.nemesisKinds !== undefined ? ` --faults ${job.nemesisKinds.join(',')}` : '')
   );
 }

@@ -3,6 +3,9 @@ import type { NemesisAction } from '../../src-node-agent/sim/nemesis';
 import { emptyNetworkStats } from '../../src-node-agent/sim/network';
 import { runSimulation, type SimRunResult } from '../../src-node-agent/sim/run';
 import { getStack } from '../../src-node-agent/stacks';
+import { serverIds } from '../../src-node-agent/core/ids';
+import { Prng } from '../../src-node-agent/sim/prng';
+import { drawByzantine } from '../../src-node-agent/stacks/pbft/byzantine-draw';
 import { judgeRun, type RunVerdict } from './judge-run';
 
 /** Everything needed to run one seed; plain data so it can cross a worker boundary. */
@@ -17,6 +20,8 @@ export interface SeedJob {
   readonly thinkTime_ms: number;
   readonly validateMessages: boolean;
   readonly nemesisKinds?: readonly NemesisAction[];
+  /** PBFT: 'random' draws one Byzantine replica and behaviour per seed into params.byzantine. */
+  readonly byzantine?: 'random';
 }
 
 /**
@@ -48,6 +53,16 @@ export interface SeedSummary {
   readonly completedOps: number;
   readonly wall_ms: number;
   readonly error?: string;
+  /** The Byzantine replicas drawn for this seed (job.byzantine = 'random'). */
+  readonly byzantine?: Record<string, string>;
+}
+
+/** The seed's parameters: job.params, plus the Byzantine replica drawn from the seed if asked. */
+export function seedParams(job: SeedJob, seed: number): unknown {
+  if (job.byzantine !== 'random') return job.params;
+  const prng = new Prng(seed).fork('byzantine');
+  const drawn = drawByzantine(serverIds(job.nodes), (b) => prng.int(b));
+  return { ...(job.params as Record<string, unknown>), byzantine: drawn };
 }
 
 export function runSeed(
@@ -59,7 +74,7 @@ export function runSeed(
   try {
     const result = runSimulation({
       stack: getStack(job.stack),
-      params: job.params,
+      params: seedParams(job, seed),
       nodes: job.nodes,
       clients: job.clients,
       keys: job.keys,
@@ -82,6 +97,11 @@ export function runSeed(
         deliveries: result.deliveries,
         completedOps: result.completedOps,
         wall_ms: performance.now() - started,
+        ...(job.byzantine === 'random'
+          ? {
+              byzantine: (seedParams(job, seed) as { byzantine: Record<string, string> }).byzantine,
+            }
+          : {}),
       },
     };
   } catch (err) {

@@ -1,9 +1,11 @@
 import type { AnyStack } from '../core/protocol';
 import { paxosStack } from './paxos';
+import { pbftStack } from './pbft';
 
 /** Every stack FaultLab can run, by name. */
 export const stacks: ReadonlyMap<string, AnyStack> = new Map<string, AnyStack>([
   [paxosStack.name, paxosStack],
+  [pbftStack.name, pbftStack],
 ]);
 
 export function getStack(name: string): AnyStack {

@@ -1,0 +1,32 @@
+import type { StackDefinition } from '../../core/protocol';
+import type { KvOp, KvOutput } from '../kv/kv-ops';
+import { kvReplySchema } from '../kv/kv-schemas';
+import { PbftClient } from './client';
+import { pbftConfigSchema, type PbftConfig } from './config';
+import { correctReplicasAgree } from './invariants';
+import { pbftMessageSchema, pbftRequestSchema, type PbftMessage } from './messages';
+import { PbftReplica } from './replica';
+
+/** n = 3f+1 replicas tolerate f Byzantine ones; the error says which sizes work. */
+export function pbftClusterSizeError(n: number): string | null {
+  if (!Number.isInteger(n) || n < 4 || n > 64 || (n - 1) % 3 !== 0) {
+    return `PBFT needs n = 3f+1 replicas with f >= 1 (4, 7, 10, … up to 64), got ${n}`;
+  }
+  return null;
+}
+
+export const pbftStack: StackDefinition<PbftMessage, KvOp, KvOutput, PbftConfig> = {
+  name: 'pbft',
+  description:
+    'PBFT replicated key-value store (seed 002, slides 21–29; Castro and Liskov 1999): n = 3f+1, ' +
+    'PRE-PREPARE/PREPARE/COMMIT, MAC authenticators (HMAC-SHA256), checkpoints and watermarks, ' +
+    'view change with NEW-VIEW verification, batching, switchable Byzantine replicas',
+  configSchema: pbftConfigSchema,
+  messageSchema: pbftMessageSchema,
+  requestSchema: pbftRequestSchema,
+  replySchema: kvReplySchema,
+  validateClusterSize: (n) => pbftClusterSizeError(n),
+  createReplica: (ctx, config) => new PbftReplica(ctx, config),
+  createClient: (ctx, config) => new PbftClient(ctx, config),
+  invariants: [correctReplicasAgree],
+};

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import type { ClientRequest } from '../../core/protocol';
+import type { KvOp } from '../kv/kv-ops';
+import { kvRequestSchema, kvSnapshotSchema } from '../kv/kv-schemas';
+import type { KvSnapshot } from '../kv/kv-machine';
+
+/** What one sequence number orders: a batch of client requests, or the null request of a gap. */
+export type Command =
+  | { readonly type: 'null' }
+  | { readonly type: 'batch'; readonly reqs: readonly ClientRequest<KvOp>[] };
+
+/** A prepare certificate (slide 28): the pre-prepare plus the backups whose PREPAREs matched. */
+export interface PreparedProof {
+  readonly view: number;
+  readonly seq: number;
+  readonly digest: string;
+  readonly cmd: Command;
+  readonly prepares: readonly string[];
+}
+
+/** A VIEW-CHANGE's content, as the sender wrote it; NEW-VIEW carries 2f+1 of them. */
+export interface ViewChangeBody {
+  readonly view: number;
+  readonly replica: string;
+  /** Last stable checkpoint and the 2f+1 replicas whose CHECKPOINTs made it stable. */
+  readonly stable: number;
+  readonly stableDigest: string;
+  readonly checkpointProof: readonly string[];
+  readonly prepared: readonly PreparedProof[];
+}
+
+export interface PrePrepareEntry {
+  readonly seq: number;
+  readonly digest: string;
+  readonly cmd: Command;
+}
+
+/**
+ * PBFT messages (seed 002 slides 27–29; Castro and Liskov '99, section 4). Every message
+ * between replicas carries `auth`: a MAC authenticator, one HMAC-SHA256 per replica in
+ * server order (the sender's own entry is empty).
+ */
+export type PbftBody =
+  /** A backup relays a client request to the primary. */
+  | { readonly t: 'request'; readonly req: ClientRequest<KvOp> }
+  | {
+      readonly t: 'pre-prepare';
+      readonly view: number;
+      readonly seq: number;
+      readonly digest: string;
+      readonly cmd: Command;
+    }
+  | { readonly t: 'prepare'; readonly view: number; readonly seq: number; readonly digest: string }
+  | { readonly t: 'commit'; readonly view: number; readonly seq: number; readonly digest: string }
+  | { readonly t: 'checkpoint'; readonly seq: number; readonly digest: string }
+  | ({ readonly t: 'view-change' } & ViewChangeBody)
+  | {
+      readonly t: 'new-view';
+      readonly view: number;
+      readonly viewChanges: readonly ViewChangeBody[];
+      readonly prePrepares: readonly PrePrepareEntry[];
+    }
+  /** State transfer: a replica behind a stable checkpoint asks for the state at `seq`. */
+  | { readonly t: 'fetch-state'; readonly seq: number }
+  | { readonly t: 'state'; readonly seq: number; readonly state: KvSnapshot };
+
+export type PbftMessage = PbftBody & { readonly auth: readonly string[] };
+
+export const MAX_BATCH = 1024;
+/** View numbers further than this above a replica's own are dropped by the replica. */
+export const MAX_VIEW_AHEAD = 1_000;
+const MAX_REPLICAS = 64;
+const MAX_PREPARED = 100_000;
+
+/** Views beyond 2^32 cannot be reached by doubling timeouts in any run: such a number is garbage. */
+export const MAX_VIEW = 2 ** 32;
+const view = z.number().int().min(0).max(MAX_VIEW);
+const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const digest = z.string().min(1).max(128);
+const replica = z.string().min(1).max(64);
+const commandSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('null') }).strict(),
+  z
+    .object({ type: z.literal('batch'), reqs: z.array(kvRequestSchema).min(1).max(MAX_BATCH) })
+    .strict(),
+]);
+const preparedSchema = z
+  .object({
+    view,
+    seq: seq.min(1),
+    digest,
+    cmd: commandSchema,
+    prepares: z.array(replica).max(MAX_REPLICAS),
+  })
+  .strict();
+const viewChangeFields = {
+  view,
+  replica,
+  stable: seq,
+  stableDigest: digest,
+  checkpointProof: z.array(replica).max(MAX_REPLICAS),
+  prepared: z.array(preparedSchema).max(MAX_PREPARED),
+};
+const viewChangeBodySchema = z.object(viewChangeFields).strict();
+const auth = z.array(z.string().max(64)).min(1).max(MAX_REPLICAS);
+
+export const pbftRequestSchema = kvRequestSchema;
+
+export const pbftMessageSchema: z.ZodType<PbftMessage> = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('request'), req: kvRequestSchema, auth }).strict(),
+  z
+    .object({
+      t: z.literal('pre-prepare'),
+      view,
+      seq: seq.min(1),
+      digest,
+      cmd: commandSchema,
+      auth,
+    })
+    .strict(),
+  z.object({ t: z.literal('prepare'), view, seq: seq.min(1), digest, auth }).strict(),
+  z.object({ t: z.literal('commit'), view, seq: seq.min(1), digest, auth }).strict(),
+  z.object({ t: z.literal('checkpoint'), seq: seq.min(1), digest, auth }).strict(),
+  z.object({ t: z.literal('view-change'), ...viewChangeFields, auth }).strict(),
+  z
+    .object({
+      t: z.literal('new-view'),
+      view,
+      viewChanges: z.array(viewChangeBodySchema).max(MAX_REPLICAS),
+      prePrepares: z
+        .array(z.object({ seq: seq.min(1), digest, cmd: commandSchema }).strict())
+        .max(MAX_PREPARED),
+      auth,
+    })
+    .strict(),
+  z.object({ t: z.literal('fetch-state'), seq: seq.min(1), auth }).strict(),
+  z.object({ t: z.literal('state'), seq: seq.min(1), state: kvSnapshotSchema, auth }).strict(),
+]);
