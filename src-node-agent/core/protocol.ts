@@ -37,7 +37,7 @@ export type Persisted = ReadonlyMap<string, unknown>;
 
 /**
  * Everything a replica may do to the world. Nothing else: no sockets, clocks, disks or
- * Math.random in a stack. The driver applies the effects of one step in a fixed order —
+ * random generator in a stack. The driver applies the effects of one step in a fixed order —
  * persist first, then sends and replies — so a message never claims state that a crash
  * could lose (the etcd raft Ready order).
  */
