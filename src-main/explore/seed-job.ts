@@ -20,7 +20,7 @@ export interface SeedJob {
   readonly thinkTime_ms: number;
   readonly validateMessages: boolean;
   readonly nemesisKinds?: readonly NemesisAction[];
-  /** PBFT: 'random' draws one Byzantine replica and behaviour per seed into params.byzantine. */
+  /** PBFT: 'random' draws f Byzantine replicas and behaviours per seed into params.byzantine. */
   readonly byzantine?: 'random';
 }
 

@@ -3,6 +3,7 @@ import type { ClientContext, ClientReply } from '../../../../src-node-agent/core
 import type { KvOp, KvOutput } from '../../../../src-node-agent/stacks/kv/kv-ops';
 import { pbftClusterSizeError } from '../../../../src-node-agent/stacks/pbft';
 import { PbftClient } from '../../../../src-node-agent/stacks/pbft/client';
+import { drawByzantine } from '../../../../src-node-agent/stacks/pbft/byzantine-draw';
 import { commandDigest } from '../../../../src-node-agent/stacks/pbft/command-digest';
 import { pbftConfigSchema } from '../../../../src-node-agent/stacks/pbft/config';
 import type { Command, PbftMessage } from '../../../../src-node-agent/stacks/pbft/messages';
@@ -304,5 +305,21 @@ describe('PBFT client (paper section 4.1)', () => {
     expect(done).toEqual([]);
     c.onReply('n4', ok('truth'));
     expect(done).toEqual(['truth']);
+  });
+});
+
+describe('the Byzantine draw of npm run sim --byzantine random', () => {
+  it('draws f = (n-1)/3 distinct replicas: one at n = 4, two at n = 7', () => {
+    let state = 7;
+    const randomInt = (bound: number): number => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state % bound;
+    };
+    for (let i = 0; i < 50; i++) {
+      expect(Object.keys(drawByzantine(['n1', 'n2', 'n3', 'n4'], randomInt))).toHaveLength(1);
+      expect(
+        Object.keys(drawByzantine(['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'], randomInt)),
+      ).toHaveLength(2);
+    }
   });
 });
