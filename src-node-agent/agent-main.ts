@@ -9,6 +9,7 @@ import { wallClock_ms } from './runtime/clock';
 import { DurableStore } from './runtime/durable-store';
 import { nextIncarnation } from './runtime/incarnation';
 import { LinkFilter } from './runtime/link-filter';
+import { MessageTracer } from './runtime/message-trace';
 import { PeerTransport } from './runtime/peer-transport';
 import { RateLimit } from './runtime/rate-limit';
 import { ReplicaHost } from './runtime/replica-host';
@@ -104,6 +105,21 @@ export async function startAgent(
     let host: ReplicaHost | null = null;
     let runner: WorkloadRunner | null = null;
     const authLimit = new RateLimit(20);
+    // Disposed after the transport closes (cleanups run in reverse) so its last gap is told.
+    const traceConfig = config.traceMessages;
+    const trace =
+      traceConfig === null
+        ? null
+        : new MessageTracer({
+            self: config.node,
+            incarnation,
+            maxPerSecond: traceConfig.maxPerSecond,
+            emit,
+          });
+    if (trace !== null) {
+      cleanups.push(() => trace.dispose());
+      log.line(`tracing messages, at most ${traceConfig?.maxPerSecond} events a second`);
+    }
 
     const transport = new PeerTransport({
       self: config.node,
@@ -112,6 +128,7 @@ export async function startAgent(
       listen: listen === null ? null : { host: listen.host, port: listen.port },
       servers: config.servers,
       filter,
+      trace,
       onMessage: (from, raw) => host?.deliverMessage(from, raw),
       onRequest: (raw) => host?.deliverRequest(raw),
       onReply: (from, raw) => runner?.deliverReply(from, raw),

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** Beyond this the trace would crowd every other event out of the agent's event stream. */
+export const MAX_TRACED_MESSAGES_PER_SECOND = 100_000;
+
 const endpoint = z
   .object({
     id: z.string().min(1).max(64),
@@ -38,6 +41,16 @@ export const agentConfigSchema = z
     telemetryInterval_ms: z.number().int().min(50).max(60_000).default(500),
     /** Bound on events kept for the orchestrator before the oldest spill to disk. */
     eventBufferLimit: z.number().int().min(100).max(10_000_000).default(50_000),
+    /**
+     * Message tracing for space-time diagrams: a `message` event per protocol message sent,
+     * received or dropped by the link filter, at most `maxPerSecond` a second (the rest are
+     * counted in `message-trace-dropped`). Off (null) by default: it costs throughput.
+     */
+    traceMessages: z
+      .object({ maxPerSecond: z.number().int().min(1).max(MAX_TRACED_MESSAGES_PER_SECOND) })
+      .strict()
+      .nullable()
+      .default(null),
   })
   .strict();
 export type AgentConfig = z.infer<typeof agentConfigSchema>;

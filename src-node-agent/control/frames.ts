@@ -113,6 +113,27 @@ export const agentEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('rejected'), from: z.string(), reason: z.string() }).strict(),
   z.object({ kind: z.literal('unauthenticated'), remote: z.string(), reason: z.string() }).strict(),
   z.object({ kind: z.literal('workload-stopped'), unknown: z.number().int().min(0) }).strict(),
+  /**
+   * Message tracing (agent config `traceMessages`): one protocol message sent to, received
+   * from, or dropped by this node's link filter on the way to or from `peer`. `mid` is the
+   * sender's `${sender}.${incarnation}.${counter}`: a recv or drop pairs with the send of the
+   * same mid ('' when the sender did not trace). `type` is the stack message's type
+   * (`accept`, `prepare`, …), `request`, or `reply-<type>`; `bytes` is the wire frame size.
+   */
+  z
+    .object({
+      kind: z.literal('message'),
+      dir: z.enum(['send', 'recv', 'drop']),
+      peer: z.string(),
+      type: z.string(),
+      mid: z.string(),
+      bytes: z.number().int().min(0),
+    })
+    .strict(),
+  /** Message events the trace's rate limit left out since the previous summary (≤ 1/s). */
+  z
+    .object({ kind: z.literal('message-trace-dropped'), count: z.number().int().min(1) })
+    .strict(),
   z
     .object({ kind: z.literal('log'), level: z.enum(['info', 'warn', 'error']), text: z.string() })
     .strict(),

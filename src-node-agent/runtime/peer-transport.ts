@@ -3,9 +3,11 @@ import type { NodeId } from '../core/ids';
 import type { FramedSocket } from './framed-socket';
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from './framing';
 import type { LinkFilter } from './link-filter';
+import type { MessageTracer } from './message-trace';
 import { OutgoingLink } from './outgoing-link';
 import { acceptHandshake, type HandshakeIdentity } from './peer-handshake';
 import { PeerStats, type LinkStats } from './peer-stats';
+import { encodeTracedFrame, messageType, type PeerFrameKind } from './traced-frame';
 
 export type { LinkStats };
 
@@ -23,6 +25,11 @@ export interface PeerTransportOptions {
   readonly listen: { readonly host: string; readonly port: number } | null;
   readonly servers: readonly PeerEndpoint[];
   readonly filter: LinkFilter;
+  /**
+   * Message tracing: when set, every frame to a peer carries an id and every send, receipt
+   * and link-filter drop is reported to it. Null/absent: frames and paths as without it.
+   */
+  readonly trace?: MessageTracer | null;
   /** A server-to-server protocol message, not yet validated. */
   onMessage(from: NodeId, raw: unknown): void;
   /** A client request (arrived from a workload agent), not yet validated. */
@@ -68,6 +75,7 @@ export class PeerTransport {
   private closing = false;
   private readonly identity: HandshakeIdentity;
   private readonly maxQueued: number;
+  private readonly trace: MessageTracer | null;
   /** Authentication failures, since creation. */
   unauthenticated = 0;
   /** Replies for a client with no live connection (it reconnected or went away). */
@@ -76,6 +84,7 @@ export class PeerTransport {
   constructor(private readonly options: PeerTransportOptions) {
     for (const s of options.servers) this.serverById.set(s.id, s);
     this.maxQueued = options.maxQueuedFrames ?? 10_000;
+    this.trace = options.trace ?? null;
     this.identity = {
       self: options.self,
       runId: options.runId,
@@ -126,6 +135,10 @@ export class PeerTransport {
   /** The same message to several servers, encoded once. */
   broadcastMessage(to: readonly NodeId[], msg: unknown): void {
     if (this.closing) return;
+    if (this.trace !== null) {
+      this.broadcastTraced(this.trace, to, msg);
+      return;
+    }
     let frame: Buffer | null = null;
     for (const id of to) {
       if (id === this.options.self) {
@@ -145,6 +158,11 @@ export class PeerTransport {
       this.warn(`dropped a request to "${to}", which is not a server of this run`);
       return;
     }
+    if (this.trace !== null) {
+      const json = JSON.stringify(req);
+      this.routeTraced(this.trace, to, 'req', req, json, (f) => this.toServer(to, f));
+      return;
+    }
     this.route(to, encodeFrame({ t: 'req', req }), (frame) => this.toServer(to, frame));
   }
 
@@ -157,9 +175,14 @@ export class PeerTransport {
       return;
     }
     const peer = route.peer;
-    this.route(peer, encodeFrame({ t: 'rep', rep: reply }), (frame) => {
+    const send = (frame: Buffer): void => {
       if (!route.conn.send(frame)) this.stats.dropped(peer);
-    });
+    };
+    if (this.trace !== null) {
+      this.routeTraced(this.trace, peer, 'rep', reply, JSON.stringify(reply), send);
+      return;
+    }
+    this.route(peer, encodeFrame({ t: 'rep', rep: reply }), send);
   }
 
   /** Per peer: messages sent / received / dropped since the previous call. */
@@ -186,15 +209,25 @@ export class PeerTransport {
 
   // ---------------------------------------------------------------- sending
 
-  /** Apply the link filter: drop, or send each copy after its delay. */
-  private route(peer: NodeId, frame: Buffer, send: (frame: Buffer) => void): void {
+  /**
+   * Apply the link filter: drop, or send each copy after its delay. `onFiltered` (tracing
+   * only) hears of a message the filter dropped, or a copy no delay slot was left for.
+   */
+  private route(
+    peer: NodeId,
+    frame: Buffer,
+    send: (frame: Buffer) => void,
+    onFiltered?: () => void,
+  ): void {
     const delays = this.options.filter.planOutgoing(peer);
+    if (delays.length === 0) onFiltered?.();
     for (const delay_ms of delays) {
       this.stats.sent(peer);
       if (delay_ms <= 0) {
         send(frame);
       } else if (this.delayed.size >= (this.options.maxDelayed ?? 100_000)) {
         this.stats.dropped(peer);
+        onFiltered?.();
       } else {
         const timer = setTimeout(() => {
           this.delayed.delete(timer);
@@ -203,6 +236,41 @@ export class PeerTransport {
         this.delayed.add(timer);
       }
     }
+  }
+
+  /** Like broadcastMessage, with a separate id (and so frame) per destination. */
+  private broadcastTraced(trace: MessageTracer, to: readonly NodeId[], msg: unknown): void {
+    let json: string | undefined | null = null;
+    for (const id of to) {
+      if (id === this.options.self) {
+        // Not on any link: a space-time diagram has no arrow for it.
+        this.loopback(msg);
+      } else if (!this.serverById.has(id)) {
+        this.warn(`dropped a message to "${id}", which is not a server of this run`);
+      } else {
+        if (json === null) json = JSON.stringify(msg);
+        this.routeTraced(trace, id, 'msg', msg, json, (f) => this.toServer(id, f));
+      }
+    }
+  }
+
+  /**
+   * Give one message to one peer a fresh id, report its send (and its drop, if the link
+   * filter drops it), and route it.
+   */
+  private routeTraced(
+    trace: MessageTracer,
+    peer: NodeId,
+    kind: PeerFrameKind,
+    payload: unknown,
+    payloadJson: string | undefined,
+    send: (frame: Buffer) => void,
+  ): void {
+    const wireId = trace.nextWireId();
+    const frame = encodeTracedFrame(kind, wireId, payloadJson);
+    const type = messageType(kind, payload);
+    trace.outgoing('send', peer, type, wireId, frame.length);
+    this.route(peer, frame, send, () => trace.outgoing('drop', peer, type, wireId, frame.length));
   }
 
   private toServer(to: NodeId, frame: Buffer): void {
@@ -281,10 +349,10 @@ export class PeerTransport {
       if (this.closing || entry.conn.closed) return;
       const f = frame as { t?: unknown; msg?: unknown; req?: unknown } | null;
       if (f !== null && typeof f === 'object' && f.t === 'msg' && 'msg' in f) {
-        if (!this.admit(peer)) continue;
+        if (!this.admit(peer, 'msg', f)) continue;
         this.options.onMessage(peer, f.msg);
       } else if (f !== null && typeof f === 'object' && f.t === 'req' && 'req' in f) {
-        if (!this.admit(peer)) continue;
+        if (!this.admit(peer, 'req', f)) continue;
         this.rememberRoute(entry, f.req);
         this.options.onRequest(f.req);
       } else {
@@ -300,7 +368,7 @@ export class PeerTransport {
       if (this.closing) return;
       const f = frame as { t?: unknown; rep?: unknown } | null;
       if (f !== null && typeof f === 'object' && f.t === 'rep' && 'rep' in f) {
-        if (this.admit(from)) this.options.onReply(from, f.rep);
+        if (this.admit(from, 'rep', f)) this.options.onReply(from, f.rep);
       } else {
         this.outgoing.get(from)?.reset('protocol violation');
         this.warn(`${from} sent a frame that is not a reply on our connection; dropped it`);
@@ -309,9 +377,14 @@ export class PeerTransport {
     }
   }
 
-  private admit(peer: NodeId): boolean {
-    if (!this.options.filter.allowIncoming(peer)) return false;
+  /** The incoming link filter; traced before delivery, so a receipt precedes its effects. */
+  private admit(peer: NodeId, kind: PeerFrameKind, frame: object): boolean {
+    if (!this.options.filter.allowIncoming(peer)) {
+      if (this.trace !== null) this.trace.incoming('drop', peer, kind, frame);
+      return false;
+    }
     this.stats.received(peer);
+    if (this.trace !== null) this.trace.incoming('recv', peer, kind, frame);
     return true;
   }
 
