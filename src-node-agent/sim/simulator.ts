@@ -4,7 +4,6 @@ import type { HistoryEntry } from '../core/history';
 import { clientIds, serverIds, type NodeId, type TimerName } from '../core/ids';
 import type {
   ClientContext,
-  ClientProtocol,
   ClientReply,
   ClientRequest,
   Context,
@@ -16,86 +15,20 @@ import type {
 export type { AnyStack };
 import { guardInput, type GuardResult } from '../core/input-guard';
 import { EventQueue } from './event-queue';
-import { LAN_LINK, NetworkModel, type LinkModel } from './network';
+import { LAN_LINK, NetworkModel } from './network';
 import { Prng } from './prng';
 import type { SimRecord } from './records';
+import {
+  Kind,
+  type NodeStatus,
+  type ClientSlot,
+  type ServerSlot,
+  type SimEvent,
+  type SimulatorOptions,
+  type Workload,
+} from './simulator-types';
 
-/** What the simulated clients run: the next operation for a client. */
-export interface Workload<Op> {
-  next(client: NodeId, prng: Prng): Op;
-}
-
-export interface SimulatorOptions<Op> {
-  readonly stack: AnyStack;
-  readonly config: unknown;
-  readonly nodes: number;
-  readonly clients: number;
-  readonly seed: number;
-  readonly workload: Workload<Op>;
-  /** Pause between a client's operations. */
-  readonly thinkTime_us?: number;
-  readonly link?: LinkModel;
-  /** Parse every delivered message and request with the stack's schema (slower; the agent
-   * always does). Injected garbage is always parsed. */
-  readonly validateMessages?: boolean;
-  /** Record every message delivery in the log (for message-flow diagrams and debugging). */
-  readonly traceMessages?: boolean;
-  readonly invariantInterval_us?: number;
-  readonly maxQueuedEvents?: number;
-  readonly maxLogRecords?: number;
-  /** Messages held for a paused node before it drops them, like a full socket buffer. */
-  readonly pausedInboxLimit?: number;
-}
-
-type NodeStatus = 'up' | 'crashed' | 'paused';
-
-interface ServerSlot {
-  readonly id: NodeId;
-  status: NodeStatus;
-  incarnation: number;
-  protocol: Protocol<unknown, unknown> | null;
-  /** Stable storage: survives crashes. */
-  readonly persisted: Map<string, unknown>;
-  /** Live timer tokens; a fired timer whose token is stale is ignored. */
-  readonly timers: Map<TimerName, number>;
-  readonly pausedInbox: SimEvent[];
-  readonly prng: Prng;
-  received: number;
-  rejected: number;
-}
-
-interface ClientSlot {
-  readonly id: NodeId;
-  readonly protocol: ClientProtocol<unknown, unknown>;
-  readonly timers: Map<TimerName, number>;
-  readonly prng: Prng;
-  outstanding: { opId: number; op: unknown } | null;
-  completed: number;
-}
-
-const enum Kind {
-  Message,
-  Request,
-  Reply,
-  ServerTimer,
-  ClientTimer,
-  ClientNext,
-  Fault,
-  Invariants,
-  Raw,
-}
-
-interface SimEvent {
-  at_us: number;
-  seq: number;
-  kind: Kind;
-  node: NodeId;
-  from: NodeId;
-  payload: unknown;
-  token: number;
-  incarnation: number;
-  sent_us: number;
-}
+export type { SimulatorOptions, Workload };
 
 /**
  * The deterministic simulator: one thread, virtual time in microseconds, a seeded PRNG, a
