@@ -12,8 +12,7 @@ import type { PaxosConfig } from './config';
 import type { Command, PaxosMessage, SnapshotTransfer } from './messages';
 import { StableLog } from './stable-log';
 import { AcceptTally } from './accept-tally';
-
-type PrepareOk = Extract<PaxosMessage, { t: 'prepare-ok' }>;
+import { mergePrepareOks, type PrepareOk } from './merge-prepare-oks';
 
 /**
  * electing: gave up on the current view; sends New-Leader and joins higher views (slide 19,
@@ -301,29 +300,15 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
     const replies = this.config.mutations.skipReplay
       ? [this.prepareOkFor(this.view, this.executed + 1)]
       : Array.from(this.prepareOks.values());
-    let best: SnapshotTransfer | null = null;
-    for (const r of replies) {
-      if (r.snapshot !== null && (best === null || r.snapshot.slot > best.slot)) best = r.snapshot;
-    }
-    if (best !== null && best.slot > this.executed) this.adoptSnapshot(best);
-
-    const chosen = new Map<number, { view: number; cmd: Command }>();
-    let maxSlot = this.executed;
-    for (const r of replies) {
-      for (const e of r.entries) {
-        if (e.slot <= this.executed) continue;
-        const prev = chosen.get(e.slot);
-        if (prev === undefined || e.view > prev.view)
-          chosen.set(e.slot, { view: e.view, cmd: e.cmd });
-        if (e.slot > maxSlot) maxSlot = e.slot;
-      }
-    }
-    if (this.config.mutations.skipReplay) {
-      // The broken leader starts right after what it executed itself, reusing slots that may
-      // already be ordered elsewhere.
-      chosen.clear();
-      maxSlot = this.executed;
-    }
+    // Adopt the newest snapshot first: merged entries at or below it are then executed already.
+    const before = this.executed;
+    const first = mergePrepareOks(replies, before);
+    if (first.snapshot !== null && first.snapshot.slot > before) this.adoptSnapshot(first.snapshot);
+    const merged = this.executed === before ? first : mergePrepareOks(replies, this.executed);
+    // The broken leader starts right after what it executed itself, reusing slots that may
+    // already be ordered elsewhere.
+    const chosen = this.config.mutations.skipReplay ? new Map<number, Command>() : merged.chosen;
+    const maxSlot = this.config.mutations.skipReplay ? this.executed : merged.maxSlot;
 
     this.phase = 'installed';
     this.prepareOks.clear();
@@ -334,7 +319,7 @@ export class PaxosReplica implements Protocol<PaxosMessage, KvOp> {
     this.ctx.emit({ kind: 'view-installed', view: this.view, leader: this.ctx.self });
     this.ctx.emit({ kind: 'leader-elected', view: this.view, leader: this.ctx.self });
     for (let slot = this.executed + 1; slot <= maxSlot; slot++) {
-      const cmd = chosen.get(slot)?.cmd ?? NOOP;
+      const cmd = chosen.get(slot) ?? NOOP;
       if (cmd.type === 'batch') for (const req of cmd.reqs) this.pending.add(requestKey(req));
       this.acceptLocally(slot, cmd);
       this.ctx.broadcast({ t: 'proposal', view: this.view, slot, cmd, commit: this.executed });
