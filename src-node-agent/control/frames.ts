@@ -131,9 +131,7 @@ export const agentEventSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   /** Message events the trace's rate limit left out since the previous summary (≤ 1/s). */
-  z
-    .object({ kind: z.literal('message-trace-dropped'), count: z.number().int().min(1) })
-    .strict(),
+  z.object({ kind: z.literal('message-trace-dropped'), count: z.number().int().min(1) }).strict(),
   z
     .object({ kind: z.literal('log'), level: z.enum(['info', 'warn', 'error']), text: z.string() })
     .strict(),
