@@ -198,6 +198,14 @@ export async function startAgent(
 
     const handlers: ControlHandlers = {
       shutdown: () => void shutdown('the orchestrator asked', 0),
+      ...(host !== null
+        ? {
+            setBehaviour: (behaviour: string | null) => {
+              (host as ReplicaHost).setBehaviour(behaviour);
+              log.line(`behaviour: ${behaviour ?? 'honest'} (operator)`);
+            },
+          }
+        : {}),
       ...(runner !== null
         ? {
             startWorkload: (spec) => {

@@ -38,6 +38,7 @@ export function benchPlan(
     faults: [],
     durability,
     lease_ms: 5_000,
+    traceMessages: null,
     lab: null,
     labPath: null,
     ...extra,

@@ -27,6 +27,7 @@ const FAULT_ACTIONS = [
   'heal',
   'cut',
   'degrade',
+  'byzantine',
 ] as const;
 type FaultActionKey = (typeof FAULT_ACTIONS)[number];
 
@@ -148,7 +149,36 @@ function faultSchemas(c: LabFileContext): Record<FaultActionKey, z.ZodType<LabFa
     };
   });
 
+  const byzantine = fields({
+    at: duration,
+    byzantine: target,
+    behaviour: z.string(),
+  }).transform((f, ctx): LabFault => {
+    const known = c.stack?.byzantineBehaviours;
+    if (c.stack !== null && known === undefined) {
+      report(ctx, `stack ${c.stack.name} has no Byzantine behaviours (pbft has)`, ['byzantine']);
+      return z.NEVER;
+    }
+    if (f.behaviour !== 'honest' && known !== undefined && !known.includes(f.behaviour)) {
+      report(
+        ctx,
+        `unknown behaviour ${f.behaviour}; expected honest or one of: ${known.join(', ')}`,
+        ['behaviour'],
+      );
+      return z.NEVER;
+    }
+    return {
+      at_ms: f.at,
+      action: {
+        type: 'byzantine',
+        target: f.byzantine,
+        behaviour: f.behaviour === 'honest' ? null : f.behaviour,
+      },
+    };
+  });
+
   return {
+    byzantine,
     crash: processFault('crash'),
     restart: processFault('restart'),
     pause: processFault('pause'),

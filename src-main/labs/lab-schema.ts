@@ -49,6 +49,8 @@ export type LabFaultAction =
   | { readonly type: 'heal'; readonly what: 'network' | 'links' | 'all' }
   /** One-way: messages from `from` to `to` are dropped. */
   | { readonly type: 'cut'; readonly from: NodeTarget; readonly to: NodeTarget }
+  /** Turn a replica Byzantine (a behaviour of its stack) or honest again (null) while it runs. */
+  | { readonly type: 'byzantine'; readonly target: NodeTarget; readonly behaviour: string | null }
   | {
       readonly type: 'degrade';
       /** Directed links [from, to]; null = every link between servers. */

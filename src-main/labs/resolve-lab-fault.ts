@@ -107,6 +107,11 @@ export function resolveLabFault(action: LabFaultAction, world: FaultWorld): Reso
       };
     case 'partition':
       return resolvePartition(action, world);
+    case 'byzantine': {
+      const r = node(action.target);
+      if ('reason' in r) return fail(`byzantine ${describeNodeTarget(action.target)}: ${r.reason}`);
+      return { ok: true, fault: { type: 'byzantine', node: r.node, behaviour: action.behaviour } };
+    }
   }
 }
 

@@ -159,6 +159,10 @@ export class FaultController {
       case 'restore-links':
         this.healNetwork(source, (f) => f.type === 'degrade');
         return;
+      case 'byzantine':
+        if (this.crashed.has(fault.node)) throw new Error(`${fault.node} is crashed`);
+        this.requireLink(fault.node).send({ t: 'set-behaviour', behaviour: fault.behaviour });
+        return;
       case 'heal-all':
         this.healNetwork(source, () => true);
         for (const node of Array.from(this.paused)) {

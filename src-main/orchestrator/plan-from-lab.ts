@@ -11,7 +11,13 @@ export interface PlanOptions {
   readonly lease_ms?: number;
   /** Replay: these concrete faults instead of the lab's script and nemesis. */
   readonly replayFaults?: readonly TimedFault[];
+  /** Message tracing for the message-flow view; default: on (2,000/s per node) up to 7 replicas. */
+  readonly traceMessages?: RunPlan['traceMessages'];
 }
+
+/** Above this many replicas a space-time diagram is unreadable and tracing only costs. */
+const TRACE_MAX_REPLICAS = 7;
+const TRACE_DEFAULT = { maxPerSecond: 2_000 } as const;
 
 /**
  * A lab file's experiment as the orchestrator runs it. Symbolic targets (leader, random,
@@ -58,5 +64,11 @@ export function planFromLab(lab: LabConfig, options: PlanOptions): RunPlan {
     lease_ms: options.lease_ms ?? 3_000,
     lab,
     labPath: options.labPath,
+    traceMessages:
+      options.traceMessages !== undefined
+        ? options.traceMessages
+        : lab.nodes <= TRACE_MAX_REPLICAS
+          ? TRACE_DEFAULT
+          : null,
   };
 }

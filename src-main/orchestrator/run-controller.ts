@@ -170,6 +170,8 @@ export class RunController {
         orphanExit_ms: Math.max(5_000, plan.lease_ms * 4),
         durability: plan.durability,
         telemetryInterval_ms: 250,
+        // All or none: a receive pairs with its send only if both ends trace.
+        traceMessages: plan.traceMessages,
       });
     }
     testbed.onNotice((notice) => {

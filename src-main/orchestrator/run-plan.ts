@@ -31,6 +31,11 @@ export interface RunPlan {
   /** Stored in run.json so a run can be re-checked and re-executed. */
   readonly lab: unknown;
   readonly labPath: string | null;
+  /**
+   * Agents report every message sent, received or dropped (rate-bounded per node) so the
+   * dashboard can draw a space-time diagram; null: off (tracing costs throughput).
+   */
+  readonly traceMessages: { readonly maxPerSecond: number } | null;
 }
 
 /** A fault with a fixed target (replay, explicit scripts). */

@@ -30,6 +30,8 @@ export interface ControlHandlers {
    * not outlive the orchestrator, e.g. a running workload nobody records any more.
    */
   leaseExpired?(): void;
+  /** Absent on workload agents. Throws when the stack has no such behaviour. */
+  setBehaviour?(behaviour: string | null): void;
 }
 
 export interface ControlServerOptions {
@@ -276,6 +278,14 @@ export class ControlServer {
       case 'shutdown':
         this.options.handlers.shutdown();
         return;
+      case 'set-behaviour': {
+        const set = this.options.handlers.setBehaviour;
+        if (set === undefined) {
+          throw new Error(`${this.options.node} is a workload agent; only replicas turn Byzantine`);
+        }
+        set(frame.behaviour);
+        return;
+      }
     }
   }
 

@@ -43,6 +43,10 @@ export const orchestratorFrameSchema = z.discriminatedUnion('t', [
     })
     .strict(),
   z.object({ t: z.literal('shutdown') }).strict(),
+  /** The operator turns this replica Byzantine (a behaviour of its stack) or honest (null). */
+  z
+    .object({ t: z.literal('set-behaviour'), behaviour: z.string().min(1).max(64).nullable() })
+    .strict(),
 ]);
 export type OrchestratorFrame = z.infer<typeof orchestratorFrameSchema>;
 

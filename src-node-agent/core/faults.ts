@@ -50,6 +50,18 @@ export const faultSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('restore-links') }).strict(),
   z.object({ type: z.literal('heal-all') }).strict(),
+  /**
+   * The operator turns a replica Byzantine while it runs (behaviour names are the stack's,
+   * e.g. PBFT's 'equivocate'), or honest again with `behaviour: null`. Only stacks that model
+   * Byzantine replicas accept it.
+   */
+  z
+    .object({
+      type: z.literal('byzantine'),
+      node: nodeId,
+      behaviour: z.string().min(1).max(64).nullable(),
+    })
+    .strict(),
 ]);
 export type Fault = z.infer<typeof faultSchema>;
 export type FaultType = Fault['type'];
@@ -81,6 +93,10 @@ export function describeFault(fault: Fault): string {
       const where = fault.links ? fault.links.map(([a, b]) => `${a}->${b}`).join(',') : 'all links';
       return `degrade ${where}: ${parts.join(', ')}`;
     }
+    case 'byzantine':
+      return fault.behaviour === null
+        ? `honest ${fault.node}`
+        : `byzantine ${fault.node} ${fault.behaviour}`;
     default:
       return fault.type;
   }

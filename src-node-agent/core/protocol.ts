@@ -74,6 +74,12 @@ export interface Protocol<M, Op> {
   onClientRequest(req: ClientRequest<Op>): void;
   /** A small JSON view of the replica's state for invariants, the dashboard and debugging. */
   inspect(): ReplicaStatus;
+  /**
+   * The operator switches this replica to a Byzantine behaviour while it runs, or back to
+   * honest (null). Stacks without Byzantine behaviours leave it out; an unknown behaviour
+   * throws an Error naming the ones the stack has.
+   */
+  setBehaviour?(behaviour: string | null): void;
 }
 
 export interface ReplicaStatus {
@@ -124,6 +130,8 @@ export interface StackDefinition<M, Op, Out, Config> {
   createReplica(ctx: Context<M, Out>, config: Config): Protocol<M, Op>;
   createClient(ctx: ClientContext<Op, Out>, config: Config): ClientProtocol<Op, Out>;
   readonly invariants: readonly Invariant[];
+  /** Behaviours `Protocol.setBehaviour` accepts; absent for stacks without Byzantine replicas. */
+  readonly byzantineBehaviours?: readonly string[];
 }
 
 /** A stack of any message/op/output/config types: what registries and drivers hold. */

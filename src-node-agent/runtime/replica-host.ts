@@ -97,6 +97,19 @@ export class ReplicaHost {
     });
   }
 
+  /** The operator switches the replica's behaviour (core/faults.ts 'byzantine'). */
+  setBehaviour(behaviour: string | null): void {
+    const protocol = this.protocol;
+    if (protocol === null || this.stopped) {
+      throw new Error(`replica ${this.options.self} is not running`);
+    }
+    const set = protocol.setBehaviour?.bind(protocol);
+    if (set === undefined) {
+      throw new Error(`stack ${this.options.stack.name} has no Byzantine behaviours`);
+    }
+    this.step(() => set(behaviour));
+  }
+
   /** A protocol message from peer `from`, straight off the wire. */
   deliverMessage(from: NodeId, raw: unknown): void {
     const protocol = this.protocol;

@@ -204,6 +204,18 @@ export class Simulator<Op = unknown, Out = unknown> {
           else if (slot.status === 'paused') this.resume(slot);
         }
         return;
+      case 'byzantine': {
+        const slot = this.requireSlot(fault.node);
+        // A crashed replica does nothing anyway; the switch is volatile, as a restart would be.
+        if (slot.protocol === null) return;
+        if (slot.protocol.setBehaviour === undefined) {
+          throw new Error(
+            `simulator cannot apply ${describeFault(fault)}: stack ${this.options.stack.name} has no Byzantine behaviours`,
+          );
+        }
+        slot.protocol.setBehaviour(fault.behaviour);
+        return;
+      }
       default:
         throw new Error(`simulator cannot apply fault ${describeFault(fault)}`);
     }
