@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: launch the desktop app if the Electron binary is installed; otherwise explain
-// what is missing and how to get it, and exit 2.
+// what is missing and start web mode instead (`faultlab serve` on an ephemeral port, which
+// prints the URL with its token).
 //
 // The binary is deliberately located by hand instead of `require('electron')`: when the binary
 // is missing, electron's index.js tries to download it on the spot, which on our build
@@ -13,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
-const EXIT_UNAVAILABLE = 2;
 
 /** Build outputs the app needs, and the sources they are built from. */
 const OUTPUTS = ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
@@ -100,32 +100,73 @@ function explainMissingElectron(/** @type {{ looked: string, reason: string }} *
       'Behind a mirror, set ELECTRON_MIRROR first; or point ELECTRON_OVERRIDE_DIST_PATH',
       '(or ELECTRON_EXEC_PATH) at an existing Electron build of the same version.',
       '',
-      'Web mode (`faultlab serve`: the same dashboard in a browser) will be the fallback',
-      'without Electron once it lands; it is not available yet.',
+      'Meanwhile: web mode, the same dashboard in your browser (`faultlab serve`).',
     ].join('\n'),
   );
+}
+
+/** Run a child to completion with inherited stdio; resolves with its exit code. */
+function run(/** @type {string[]} */ args) {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+    child.on('exit', (code, signal) => resolvePromise(code ?? (signal ? 1 : 0)));
+  });
+}
+
+/** Web mode: build the dashboard if needed, then `faultlab serve --port 0` until Ctrl-C. */
+async function startWebMode() {
+  const rendererStale =
+    newestMtimeMs(join(root, 'out/renderer/index.html')) === 0 ||
+    newestMtimeMs(join(root, 'src-renderer')) > newestMtimeMs(join(root, 'out/renderer'));
+  if (rendererStale) {
+    console.log('faultlab: building the dashboard (electron-vite build)…');
+    const built = await run([electronViteCli(), 'build']);
+    if (built !== 0) {
+      console.error(
+        'faultlab: the dashboard build failed (see above); starting the server anyway: the page ' +
+          'will say it is not built, the api works',
+      );
+    }
+  }
+  console.log('faultlab: starting web mode…');
+  const tsxCli = join(dirname(require.resolve('tsx/package.json')), 'dist', 'cli.mjs');
+  const child = spawn(
+    process.execPath,
+    [tsxCli, 'src-main/cli/faultlab.ts', 'serve', '--port', process.env.FAULTLAB_PORT ?? '0'],
+    { cwd: root, stdio: 'inherit' },
+  );
+  // Ctrl-C reaches the child through the terminal; SIGTERM to us must be passed on so the
+  // server stops its runs (healing faults) before exiting.
+  const forward = (/** @type {NodeJS.Signals} */ signal) => child.kill(signal);
+  process.on('SIGTERM', forward);
+  process.on('SIGINT', () => undefined);
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+function electronViteCli() {
+  return join(dirname(require.resolve('electron-vite/package.json')), 'bin', 'electron-vite.js');
 }
 
 const electron = locateElectronBinary();
 if (!electron.found) {
   explainMissingElectron(electron);
-  process.exit(EXIT_UNAVAILABLE);
+  console.error('');
+  await startWebMode();
+} else {
+  startDesktop(electron.path);
 }
 
-const electronViteCli = join(
-  dirname(require.resolve('electron-vite/package.json')),
-  'bin',
-  'electron-vite.js',
-);
-const stale = buildIsStale();
-// `preview` builds first unless told not to; skip that when the build is current.
-const args = [electronViteCli, 'preview', ...(stale ? [] : ['--skipBuild'])];
-console.log(stale ? 'faultlab: building, then starting the app…' : 'faultlab: starting the app…');
-const child = spawn(process.execPath, args, {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, ELECTRON_EXEC_PATH: electron.path },
-});
-child.on('exit', (code, signal) => {
-  process.exit(code ?? (signal ? 1 : 0));
-});
+function startDesktop(/** @type {string} */ electronPath) {
+  const stale = buildIsStale();
+  // `preview` builds first unless told not to; skip that when the build is current.
+  const args = [electronViteCli(), 'preview', ...(stale ? [] : ['--skipBuild'])];
+  console.log(stale ? 'faultlab: building, then starting the app…' : 'faultlab: starting the app…');
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ELECTRON_EXEC_PATH: electronPath },
+  });
+  child.on('exit', (code, signal) => {
+    process.exit(code ?? (signal ? 1 : 0));
+  });
+}

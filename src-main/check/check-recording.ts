@@ -32,6 +32,14 @@ const DISRUPTIVE: ReadonlySet<Fault['type']> = new Set([
   'degrade',
 ]);
 
+/** A fault after which the cluster must commit again within the lab's bound. */
+function isDisruptive(fault: Fault): boolean {
+  // A replica turning Byzantine (a lying primary) stalls commits until a view change; turning
+  // honest again does not.
+  if (fault.type === 'byzantine') return fault.behaviour !== null;
+  return DISRUPTIVE.has(fault.type);
+}
+
 const MAX_LISTED = 20;
 
 /**
@@ -220,11 +228,7 @@ function checkProgressAfterFault(
     if (record.type === 'protocol' && record.event.kind === 'committed') {
       commits.push({ t_ms: record.t_ms, node: record.node });
     }
-    if (
-      record.type === 'fault' &&
-      record.phase === 'applied' &&
-      DISRUPTIVE.has(record.fault.type)
-    ) {
+    if (record.type === 'fault' && record.phase === 'applied' && isDisruptive(record.fault)) {
       disruptions.push(record);
     }
   }
@@ -242,7 +246,7 @@ function checkProgressAfterFault(
       name,
       verdict: expected ? 'unknown' : 'pass',
       detail: expected
-        ? 'no disruptive fault (crash, pause, partition, cut, degrade) was applied, so recovery could not be measured; see the fault records for ones that failed'
+        ? 'no disruptive fault (crash, pause, partition, cut, degrade, byzantine) was applied, so recovery could not be measured; see the fault records for ones that failed'
         : 'the lab applies no disruptive fault',
       measured: null,
       threshold: threshold_ms,

@@ -8,6 +8,7 @@ import { checkCommand } from './check-command';
 import { replayCommand } from './replay-command';
 import { runCommand } from './run-command';
 import { runsCommand } from './runs-command';
+import { registerServeCommand } from './serve-command';
 import { simCommand } from './sim-command';
 import { parseMutations, parseParams } from './params';
 
@@ -229,6 +230,8 @@ program
       print: (line) => console.log(line),
     });
   });
+
+registerServeCommand(program, positiveInt('--port'));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`faultlab: ${err instanceof Error ? err.message : String(err)}`);

@@ -15,6 +15,11 @@ export type CspDelivery = 'header' | 'meta';
 export function contentSecurityPolicy(
   mode: CspMode = 'production',
   delivery: CspDelivery = 'header',
+  /**
+   * Extra `connect-src` sources: the api's WebSocket origin (ws://127.0.0.1:port). CSP 3 lets
+   * 'self' match ws: on the same host and port, but older engines do not; naming it is exact.
+   */
+  connectSources: readonly string[] = [],
 ): string {
   const directives: [string, string][] = [
     ['default-src', "'self'"],
@@ -22,7 +27,7 @@ export function contentSecurityPolicy(
     ['style-src', mode === 'dev-server' ? "'self' 'unsafe-inline'" : "'self'"],
     ['img-src', "'self' data:"],
     ['font-src', "'self'"],
-    ['connect-src', "'self'"],
+    ['connect-src', ["'self'", ...connectSources].join(' ')],
     ['worker-src', "'self'"],
     ['object-src', "'none'"],
     ['frame-src', "'none'"],

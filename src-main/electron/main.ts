@@ -1,8 +1,8 @@
-import { app, BrowserWindow, dialog, Menu, protocol, session } from 'electron';
-import { readFile } from 'node:fs/promises';
+import { app, BrowserWindow, dialog, Menu, session } from 'electron';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { APP_ENTRY_URL, APP_ORIGIN, APP_SCHEME, resolveAppAsset } from './app-protocol';
+import { LabError, loadLab } from '../labs/load-lab';
+import { startApiServer, type ApiServer } from '../server/api-server';
 import { applicationMenuTemplate } from './application-menu';
 import { contentSecurityPolicy, withContentSecurityPolicy } from './content-security-policy';
 import { chooseLabFile, openRunsFolder } from './desktop-actions';
@@ -11,25 +11,19 @@ import { isAllowedNavigation } from './navigation-guard';
 import { createMainWindowOptions } from './window-options';
 
 /**
- * Electron main: thin by design. It locks the window down, serves the built dashboard and
- * wires the two desktop-only bridge functions. (Embedding the orchestrator and serving the api
- * on 127.0.0.1 arrives with the orchestrator; see ARCHITECTURE.md.)
+ * Electron main: embeds the orchestrator (the same server as `faultlab serve`) on an
+ * ephemeral 127.0.0.1 port and shows its tokened URL in a locked-down window. The page talks
+ * to the api over the WebSocket exactly as in web mode; the preload adds only the two
+ * desktop-only functions. The navigation guard allows exactly the server's origin.
  */
 
-// Must happen before 'ready': a standard, secure scheme gets a real origin, so the navigation
-// guard and the sender checks can compare against it.
-protocol.registerSchemesAsPrivileged([
-  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
-]);
 app.enableSandbox();
 
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 const rendererRoot = fileURLToPath(new URL('../renderer/', import.meta.url));
-// `electron-vite dev` serves the renderer from Vite and passes its URL; never in a packaged app.
-const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
-const appOrigin = devServerUrl === undefined ? APP_ORIGIN : new URL(devServerUrl).origin;
-const policy = contentSecurityPolicy(devServerUrl === undefined ? 'production' : 'dev-server');
 const runsRoot = resolveRunsRoot();
+const labsRoot = app.isPackaged ? join(process.resourcesPath, 'labs') : resolve('labs');
+let server: ApiServer | null = null;
 
 function resolveRunsRoot(): string {
   const configured = process.env['FAULTLAB_RUNS_DIR'];
@@ -41,48 +35,22 @@ function resolveRunsRoot(): string {
   return app.isPackaged ? join(app.getPath('userData'), 'runs') : resolve('runs');
 }
 
-function lockDownWebContents(): void {
+function lockDownWebContents(appOrigin: string): void {
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-navigate', (event) => {
-      if (!isAllowedNavigation(event.url, appOrigin)) {
-        event.preventDefault();
-      }
+      if (!isAllowedNavigation(event.url, appOrigin)) event.preventDefault();
     });
     contents.on('will-redirect', (event) => {
-      if (!isAllowedNavigation(event.url, appOrigin)) {
-        event.preventDefault();
-      }
+      if (!isAllowedNavigation(event.url, appOrigin)) event.preventDefault();
     });
     contents.on('will-attach-webview', (event) => event.preventDefault());
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
 }
 
-function serveRenderer(): void {
-  protocol.handle(APP_SCHEME, async (request) => {
-    const asset = resolveAppAsset(request.url, rendererRoot);
-    if (!asset.ok) {
-      return new Response(asset.reason, { status: asset.status });
-    }
-    let body: Buffer;
-    try {
-      body = await readFile(asset.filePath);
-    } catch {
-      return new Response(`not found: ${new URL(request.url).pathname}`, { status: 404 });
-    }
-    return new Response(new Uint8Array(body), {
-      headers: {
-        'Content-Type': asset.contentType,
-        'Content-Security-Policy': policy,
-        'X-Content-Type-Options': 'nosniff',
-      },
-    });
-  });
-}
-
-function hardenSession(): void {
+function hardenSession(policy: string): void {
   const defaultSession = session.defaultSession;
-  // Covers http(s) responses: the Vite dev server now, the embedded orchestrator later.
+  // The server sends the same policy; this also covers anything else the window might load.
   defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: withContentSecurityPolicy(details.responseHeaders, policy) });
   });
@@ -91,10 +59,10 @@ function hardenSession(): void {
   defaultSession.setPermissionCheckHandler(() => false);
 }
 
-function installMenu(): void {
+function installMenu(api: ApiServer): void {
   const template = applicationMenuTemplate(
     {
-      openLab: () => void openLabFromMenu(),
+      openLab: () => void openLabFromMenu(api).catch(showError),
       revealRunsFolder: () => void openRunsFolder(runsRoot).catch(showError),
       showAbout: () =>
         void dialog.showMessageBox({
@@ -112,36 +80,67 @@ function installMenu(): void {
   Menu.setApplicationMenu(Menu.buildFromTemplate(template));
 }
 
-async function openLabFromMenu(): Promise<void> {
-  const labPath = await chooseLabFile(BrowserWindow.getFocusedWindow());
-  if (labPath === null) {
+/**
+ * File → Open Lab: validate the chosen file here (its errors name file, line and field), then
+ * open the dashboard's run setup with it: the page reads `?lab=<absolute path>` and passes it
+ * to run.start, which accepts absolute paths the user chose. Nothing starts until they click.
+ */
+async function openLabFromMenu(api: ApiServer): Promise<void> {
+  const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0] ?? null;
+  const labPath = await chooseLabFile(window);
+  if (labPath === null || window === null) return;
+  try {
+    loadLab(labPath);
+  } catch (err) {
+    await dialog.showMessageBox(window, {
+      type: 'error',
+      title: 'Open lab',
+      message: `${labPath} is not a usable lab.`,
+      detail: err instanceof LabError ? err.message : String(err),
+    });
     return;
   }
-  // Loading a lab needs the lab loader and orchestrator, which are not built yet. Say so
-  // rather than pretend the file was opened.
-  await dialog.showMessageBox({
-    type: 'info',
-    title: 'Open lab',
-    message: 'Opening labs is not available yet.',
-    detail: `You chose ${labPath}. The desktop app will load it once the lab loader lands.`,
-  });
+  await window.loadURL(`${api.origin}/?lab=${encodeURIComponent(labPath)}`);
 }
 
 function showError(error: unknown): void {
   dialog.showErrorBox('FaultLab', error instanceof Error ? error.message : String(error));
 }
 
-function createMainWindow(): BrowserWindow {
+function createMainWindow(api: ApiServer): BrowserWindow {
   const window = new BrowserWindow(createMainWindowOptions({ preloadPath }));
   window.once('ready-to-show', () => window.show());
-  void window.loadURL(devServerUrl ?? APP_ENTRY_URL);
+  // The tokened URL: the server trades the token for an HttpOnly cookie on this first load.
+  void window.loadURL(api.url);
   return window;
+}
+
+async function startApp(): Promise<void> {
+  const api = await startApiServer({
+    port: 0,
+    runsDir: runsRoot,
+    labsDir: labsRoot,
+    rendererRoot,
+    version: app.getVersion(),
+    desktop: true,
+  });
+  server = api;
+  const policy = contentSecurityPolicy('production', 'header', [
+    api.origin.replace('http:', 'ws:'),
+  ]);
+  lockDownWebContents(api.origin);
+  hardenSession(policy);
+  registerDesktopIpc({ appOrigin: api.origin, runsRoot });
+  installMenu(api);
+  createMainWindow(api);
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createMainWindow(api);
+  });
 }
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  lockDownWebContents();
   app.on('second-instance', () => {
     const [window] = BrowserWindow.getAllWindows();
     if (window) {
@@ -150,20 +149,27 @@ if (!app.requestSingleInstanceLock()) {
     }
   });
   app.on('window-all-closed', () => {
-    if (process.platform !== 'darwin') {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  // Runs must stop (faults healed, agents stopped) before the process exits.
+  let stopped = false;
+  app.on('will-quit', (event) => {
+    if (stopped || server === null) return;
+    event.preventDefault();
+    void server.close('the desktop app is quitting').finally(() => {
+      stopped = true;
       app.quit();
-    }
+    });
   });
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) {
-      createMainWindow();
-    }
-  });
-  void app.whenReady().then(() => {
-    serveRenderer();
-    hardenSession();
-    registerDesktopIpc({ appOrigin, runsRoot });
-    installMenu();
-    createMainWindow();
-  });
+  void app
+    .whenReady()
+    .then(startApp)
+    .catch((err: unknown) => {
+      showError(
+        new Error(
+          `FaultLab could not start its orchestrator: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
+      app.quit();
+    });
 }

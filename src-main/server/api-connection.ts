@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import type { ApiPush } from '../api/api-schema';
+import { ApiCallError, notFound } from './api-error';
+import { DisposableStore, toDisposable } from './disposables';
+import type { PlaybackSession } from './playback/playback-session';
+import { MAX_BUFFERED_BYTES, type PushTarget } from './push-target';
+import type { TerminalSession } from './terminal/terminal-session';
+
+/** Per-connection limits: a page needs a few of each; more means a leak in the page. */
+export const MAX_PLAYBACKS_PER_CONNECTION = 8;
+export const MAX_TERMINALS_PER_CONNECTION = 16;
+
+/**
+ * One page's WebSocket and everything it holds: run subscriptions, open playbacks, terminals.
+ * All of it is released when the socket closes.
+ */
+export class ApiConnection implements PushTarget {
+  readonly id = randomUUID();
+  readonly store = new DisposableStore();
+  readonly subscriptions = new Map<string, () => void>();
+  readonly playbacks = new Map<string, PlaybackSession>();
+  readonly terminals = new Map<string, TerminalSession>();
+
+  constructor(private readonly socket: WebSocket) {
+    this.store.add(
+      toDisposable(() => {
+        for (const unsubscribe of this.subscriptions.values()) unsubscribe();
+        this.subscriptions.clear();
+        for (const p of this.playbacks.values()) p.close();
+        this.playbacks.clear();
+        for (const t of this.terminals.values()) t.close();
+        this.terminals.clear();
+      }),
+    );
+  }
+
+  push(message: ApiPush): void {
+    if (this.store.isDisposed || this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(JSON.stringify(message));
+  }
+
+  congested(): boolean {
+    return this.socket.bufferedAmount > MAX_BUFFERED_BYTES;
+  }
+
+  playback(id: string): PlaybackSession {
+    const p = this.playbacks.get(id);
+    if (p === undefined) throw notFound('playback', id, 'open the recording first (playback.open)');
+    return p;
+  }
+
+  terminal(id: string): TerminalSession {
+    const t = this.terminals.get(id);
+    if (t === undefined) throw notFound('terminal', id, 'it was closed or its shell exited');
+    return t;
+  }
+
+  checkRoom(what: 'playbacks' | 'terminals'): void {
+    const [size, max] =
+      what === 'playbacks'
+        ? [this.playbacks.size, MAX_PLAYBACKS_PER_CONNECTION]
+        : [this.terminals.size, MAX_TERMINALS_PER_CONNECTION];
+    if (size >= max) {
+      throw new ApiCallError(
+        'conflict',
+        `${size} ${what} are open on this connection (the limit is ${max}); close one first`,
+      );
+    }
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}

@@ -1,0 +1,45 @@
+import type { Fault } from '../../../src-node-agent/core/faults';
+import type { RunInfo } from '../../api/api-schema';
+import type { CheckResult, RecordedHistoryEntry, RunRecord } from '../../record/schema';
+
+/** What a run session hears from whatever produces the run's records. */
+export interface RunSourceSink {
+  record(record: RunRecord): void;
+  history(entry: RecordedHistoryEntry): void;
+  /** The run directory exists: from now on the run can also be found among recordings. */
+  recordingOpened(runDir: string): void;
+  /** The cluster is up and the workload started. */
+  running(): void;
+  /** The run's time is up (or it was stopped): faults heal, agents stop. */
+  stopping(): void;
+  notice(text: string): void;
+}
+
+export interface RunSourceOutcome {
+  readonly runDir: string | null;
+  readonly problems: readonly string[];
+}
+
+/**
+ * Where a live run's records come from. The lab runner (a RunController on a testbed) is one;
+ * a benchmark injects a synthetic stream (thousands of events a second, no agents) through the
+ * same interface, so the server, pushes and page are measured exactly as they run.
+ */
+export interface RunSource {
+  readonly runId: string;
+  readonly name: string;
+  readonly stack: string;
+  readonly testbed: RunInfo['testbed'];
+  readonly duration_ms: number;
+  readonly nodes: RunInfo['nodes'];
+  /** Run to the end, feeding `sink`. Rejects when the run could not happen. */
+  run(sink: RunSourceSink): Promise<RunSourceOutcome>;
+  /** Inject a fault now; returns its label. Throws ApiCallError when it cannot be applied now. */
+  fault(fault: Fault): string;
+  /** Stop early: heal, tear down, keep the recording. run() then resolves. */
+  stop(reason: string): void;
+  /** The checks of the finished run (e.g. the lab's checks on the recording); [] if none. */
+  check(outcome: RunSourceOutcome): Promise<CheckResult[]>;
+  /** A node's working directory on this machine (node terminals), or null. */
+  nodeWorkDir(node: string): string | null;
+}

@@ -1,0 +1,199 @@
+/**
+ * The http + WebSocket front door on loopback: token, Host and Origin checks, static files
+ * with security headers, path traversal, and an api connection that survives bad frames.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_REQUEST_BYTES } from '../../../src-main/api/api-schema';
+import { startApiServer, type ApiServer } from '../../../src-main/server/api-server';
+import { ApiTestClient, wsUrl } from '../../integration/server/api-test-client';
+
+let dir = '';
+let server: ApiServer;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'faultlab-server-'));
+  await mkdir(join(dir, 'renderer', 'assets'), { recursive: true });
+  await writeFile(join(dir, 'renderer', 'index.html'), '<!doctype html><title>t</title>');
+  await writeFile(join(dir, 'renderer', 'assets', 'app.js'), 'console.log(1)');
+  await writeFile(join(dir, 'secret.txt'), 'TOP-SECRET-CONTENT');
+  server = await startApiServer({
+    port: 0,
+    runsDir: join(dir, 'runs'),
+    labsDir: resolve('labs'),
+    rendererRoot: join(dir, 'renderer'),
+    version: 'test',
+  });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function get(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}> {
+  return new Promise((resolvePromise, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path,
+        headers: { host: `127.0.0.1:${server.port}`, ...headers },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () =>
+          resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('api server: the front door', () => {
+  it('refuses a request without the token with 401 and a short text', async () => {
+    const r = await get('/');
+    expect(r.status).toBe(401);
+    expect(r.body).toMatch(/token/);
+    expect((await get('/assets/app.js')).status).toBe(401);
+  });
+
+  it('serves the page for ?token=, sets the cookie, and sends the security headers', async () => {
+    const r = await get(`/?token=${server.token}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('<title>t</title>');
+    expect(String(r.headers['set-cookie'])).toMatch(/faultlab_token=.*HttpOnly.*SameSite=Strict/);
+    expect(r.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    expect(r.headers['content-security-policy']).toContain(`ws://127.0.0.1:${server.port}`);
+    expect(r.headers['x-content-type-options']).toBe('nosniff');
+    expect(r.headers['referrer-policy']).toBe('no-referrer');
+    const asset = await get('/assets/app.js', { cookie: `faultlab_token=${server.token}` });
+    expect(asset.status).toBe(200);
+    expect(asset.headers['content-type']).toMatch(/javascript/);
+  });
+
+  it('refuses a foreign Host (DNS rebinding) with 403', async () => {
+    const r = await get(`/?token=${server.token}`, { host: `evil.example:${server.port}` });
+    expect(r.status).toBe(403);
+  });
+
+  it('refuses path traversal', async () => {
+    for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt']) {
+      const r = await get(`${p}?token=${server.token}`);
+      expect(r.status, p).not.toBe(200);
+      expect(r.body).not.toContain('TOP-SECRET-CONTENT');
+    }
+  });
+
+  it('refuses a WebSocket from another origin or without the token', async () => {
+    const { url } = wsUrl(server.origin, server.token);
+    await expect(ApiTestClient.connect(url, { Origin: 'http://evil.example' })).rejects.toThrow(
+      /403/,
+    );
+    await expect(
+      ApiTestClient.connect(url.replace(/token=.*/, 'token=nope'), { Origin: server.origin }),
+    ).rejects.toThrow(/401/);
+  });
+
+  it('answers malformed frames with errors and keeps the connection and server up', async () => {
+    const { url, headers } = wsUrl(server.origin, server.token);
+    const client = await ApiTestClient.connect(url, headers);
+    try {
+      client.sendRaw('{not json');
+      const r1 = await client.nextOrphan();
+      expect(r1).toMatchObject({ id: -1, ok: false, error: { code: 'bad-request' } });
+      const r2 = await client.call('no.such' as 'hello', { apiVersion: 1 });
+      expect(r2).toMatchObject({ ok: false, error: { code: 'unknown-method' } });
+      const r3 = await client.call('run.fault', { runId: 'x', fault: { type: 'crash' } } as never);
+      expect(r3).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+      if (!r3.ok) expect(r3.error.message).toMatch(/run\.fault/);
+      client.sendRaw(
+        JSON.stringify({ id: 77, method: 'hello', params: { pad: 'x'.repeat(MAX_REQUEST_BYTES) } }),
+      );
+      expect(await client.nextOrphan()).toMatchObject({
+        ok: false,
+        error: { code: 'bad-request' },
+      });
+      const hello = await client.ok('hello', { apiVersion: 1 });
+      expect(hello.faultlabVersion).toBe('test');
+      const missing = await client.call('run.stop', { runId: 'nope' });
+      expect(missing).toMatchObject({ ok: false, error: { code: 'not-found' } });
+      const netns = await client.call('run.start', {
+        labPath: 'labs/paxos-leader-crash/lab.yaml',
+        testbed: 'netns',
+      });
+      expect(netns).toMatchObject({ ok: false, error: { code: 'failed' } });
+      if (!netns.ok) expect(netns.error.message).toMatch(/not available yet/);
+      const outside = await client.call('run.start', { labPath: '../../etc/lab.yaml' });
+      expect(outside).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+      const badRec = await client.call('playback.open', { recordingId: '../../etc' });
+      expect(badRec).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    } finally {
+      client.close();
+    }
+    // The server still serves a fresh connection.
+    const again = await ApiTestClient.connect(url, headers);
+    expect((await again.ok('runs.list', {})).runs).toEqual([]);
+    again.close();
+  });
+
+  it('returns lab load errors verbatim, naming file and line', async () => {
+    const bad = join(dir, 'bad-lab.yaml');
+    await writeFile(bad, 'version: 1\nname: Bad Name\n');
+    const { url, headers } = wsUrl(server.origin, server.token);
+    const client = await ApiTestClient.connect(url, headers);
+    try {
+      const r = await client.call('run.start', { labPath: bad });
+      expect(r).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+      if (!r.ok) expect(r.error.message).toContain(`${bad}:`);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('api server: per-connection resources', () => {
+  it('kills a terminal shell when its connection closes', async () => {
+    const { url, headers } = wsUrl(server.origin, server.token);
+    const client = await ApiTestClient.connect(url, headers);
+    const term = await client.ok('terminal.open', {
+      target: { kind: 'local' },
+      cols: 80,
+      rows: 24,
+    });
+    expect(term.title).toBe('local shell');
+    await client.ok('terminal.input', { terminalId: term.terminalId, data: 'echo "pid=$$."\r' });
+    const push = await client.waitForPush(
+      (p) => p.push === 'terminal-data' && /pid=\d+\./.test(p.data),
+      10_000,
+    );
+    const pid = Number(/pid=(\d+)\./.exec(push.push === 'terminal-data' ? push.data : '')?.[1]);
+    expect(pid).toBeGreaterThan(1);
+    process.kill(pid, 0); // alive now
+    client.close();
+    const deadline = Date.now() + 5_000;
+    let alive = true;
+    while (alive && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive, `shell ${pid} outlived its connection`).toBe(false);
+  });
+});
