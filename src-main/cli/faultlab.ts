@@ -154,7 +154,13 @@ program
   .option('--nodes <n>', 'override the number of replicas', positiveInt('--nodes'))
   .option('--duration <duration>', 'override the duration, e.g. 30s', durationArg)
   .option('--seed <n>', 'override the seed', positiveInt('--seed'))
-  .option('--testbed <kind>', 'override the testbed (local)')
+  .option('--testbed <kind>', 'override the testbed: local, netns (root) or ssh (with --inventory)')
+  .option('--inventory <file.yaml>', 'the SSH hosts for --testbed ssh')
+  .option(
+    '--accept-host-key <SHA256:fingerprint...>',
+    'trust these host keys of hosts not yet known, and remember them',
+  )
+  .option('--known-hosts <file>', 'trust the host keys in this file instead of ~/.ssh/known_hosts')
   .option('--out <dir>', 'where run directories go', 'runs')
   .option(
     '--commands',
@@ -168,6 +174,9 @@ program
       duration_ms: opts['duration'] as number | undefined,
       seed: opts['seed'] as number | undefined,
       testbed: opts['testbed'] as string | undefined,
+      inventory: opts['inventory'] as string | undefined,
+      acceptHostKeys: opts['acceptHostKey'] as string[] | undefined,
+      knownHostsFile: opts['knownHosts'] as string | undefined,
       outDir: String(opts['out']),
       print: (line) => console.log(line),
       interactive,

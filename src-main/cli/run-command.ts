@@ -11,6 +11,11 @@ import { checkCommand } from './check-command';
 import { summarizeRecording } from './run-summary';
 import { OPERATOR_HELP, parseOperatorCommand } from './operator-command';
 import { formatStatus } from './status-line';
+import { LocalTestbed } from '../testbeds/local/local-testbed';
+import { NetnsTestbed } from '../testbeds/netns/netns-testbed';
+import { requireRoot } from '../testbeds/netns/netns-testbed-up';
+import { sshTestbedFromInventory } from '../testbeds/ssh/ssh-testbed-from-inventory';
+import type { Testbed } from '../testbeds/testbed';
 
 export interface RunCommandArgs {
   readonly labPath: string;
@@ -25,6 +30,12 @@ export interface RunCommandArgs {
   readonly writeInPlace?: (text: string) => void;
   /** Read operator commands (crash leader, partition halves, heal…) from this stream. */
   readonly commands?: NodeJS.ReadableStream;
+  /** --inventory for --testbed ssh. */
+  readonly inventory?: string;
+  /** --accept-host-key SHA256:… for hosts not yet known. */
+  readonly acceptHostKeys?: readonly string[];
+  /** --known-hosts: trust this file instead of ~/.ssh/known_hosts (from `faultlab testbed up`). */
+  readonly knownHostsFile?: string;
 }
 
 export const RUN_EXIT = { pass: 0, checkFailed: 1, couldNotRun: 2 } as const;
@@ -58,20 +69,48 @@ export async function runCommand(args: RunCommandArgs): Promise<number> {
     print(err instanceof LabError ? err.message : `faultlab run: ${(err as Error).message}`);
     return RUN_EXIT.couldNotRun;
   }
-  if (lab.testbed !== 'local') {
-    print(
-      `faultlab run: testbed "${lab.testbed}" is not available yet; this version runs labs on the ` +
-        'local testbed (agents as processes on this machine): pass --testbed local',
-    );
+  let testbed: Testbed;
+  try {
+    testbed = selectTestbed(lab.testbed, args);
+  } catch (err) {
+    print(`faultlab run: ${(err as Error).message}`);
     return RUN_EXIT.couldNotRun;
   }
-  return executePlan(planFromLab(lab, { labPath: args.labPath }), args);
+  return executePlan(planFromLab(lab, { labPath: args.labPath }), { ...args, testbed });
+}
+
+/** The testbed a run asked for: local processes, namespaces on this machine, or SSH hosts. */
+function selectTestbed(kind: LabConfig['testbed'], args: RunCommandArgs): Testbed {
+  const log = (line: string): void => args.print(`  ${line}`);
+  switch (kind) {
+    case 'local':
+      return new LocalTestbed();
+    case 'netns':
+      // Checked now, not after the lab is loaded and planned: the one fix is to change flags.
+      requireRoot();
+      return new NetnsTestbed({ log });
+    case 'ssh':
+      if (args.inventory === undefined) {
+        throw new Error(
+          '--testbed ssh needs --inventory <file.yaml> listing the hosts (see src-main/ssh/inventory.ts for the format)',
+        );
+      }
+      return sshTestbedFromInventory({
+        inventoryPath: args.inventory,
+        acceptHostKeys: args.acceptHostKeys,
+        knownHostsFile: args.knownHostsFile,
+        interactive: process.stdin.isTTY === true,
+        log,
+      });
+  }
 }
 
 /** Run a plan with status output and signal handling, then check it; shared by run and replay. */
 export async function executePlan(
   plan: RunPlan,
-  args: Pick<RunCommandArgs, 'outDir' | 'print' | 'interactive' | 'writeInPlace' | 'commands'>,
+  args: Pick<RunCommandArgs, 'outDir' | 'print' | 'interactive' | 'writeInPlace' | 'commands'> & {
+    readonly testbed?: Testbed;
+  },
   after?: (outcome: RunOutcome) => Promise<number>,
 ): Promise<number> {
   const { print } = args;
@@ -110,7 +149,7 @@ export async function executePlan(
   });
   if (prompt !== null) print(OPERATOR_HELP[0] ?? '');
   print(
-    `running ${plan.name}: ${plan.nodes} × ${plan.stack} on the local testbed for ${(plan.duration_ms / 1000).toFixed(0)} s, seed ${plan.seed}`,
+    `running ${plan.name}: ${plan.nodes} × ${plan.stack} on the ${args.testbed?.kind ?? 'local'} testbed for ${(plan.duration_ms / 1000).toFixed(0)} s, seed ${plan.seed}`,
   );
   let outcome: RunOutcome;
   try {
@@ -121,6 +160,7 @@ export async function executePlan(
         print(line);
       },
       onController: (c) => (controller = c),
+      ...(args.testbed === undefined ? {} : { testbed: args.testbed }),
       onStatus: (status) => {
         const line = formatStatus(status, plan.duration_ms);
         if (args.interactive && args.writeInPlace !== undefined) {

@@ -10,6 +10,10 @@ export type FaultSource = Extract<RunRecord, { type: 'fault' }>['source'];
 interface NetworkFault {
   readonly id: string;
   readonly fault: Fault;
+  /** What the agents' link filters enforce: the fault, the kernel's fallback part, or nothing. */
+  readonly agentFault: Fault | null;
+  /** Enforced (at least in part) by the testbed's kernel rules: healed there too. */
+  readonly inKernel: boolean;
   readonly nodes: readonly NodeId[];
 }
 
@@ -109,7 +113,8 @@ export class FaultController {
     const link = this.deps.links.get(node);
     if (link === undefined) return;
     for (const nf of this.network.values()) {
-      const rules = linkRulesForFault(nf.fault, this.deps.servers).get(node);
+      if (nf.agentFault === null) continue;
+      const rules = linkRulesForFault(nf.agentFault, this.deps.servers).get(node);
       if (rules !== undefined) link.send({ t: 'set-links', faultId: nf.id, rules });
     }
   }
@@ -146,25 +151,27 @@ export class FaultController {
       case 'partition':
       case 'cut':
       case 'degrade': {
-        const rules = linkRulesForFault(fault, this.deps.servers);
+        const { agentFault, inKernel } = await this.enactInKernel(id, fault);
+        const rules =
+          agentFault === null ? new Map() : linkRulesForFault(agentFault, this.deps.servers);
         for (const [node, list] of rules) {
           this.requireLink(node).send({ t: 'set-links', faultId: id, rules: list });
         }
-        this.network.set(id, { id, fault, nodes: Array.from(rules.keys()) });
+        this.network.set(id, { id, fault, agentFault, inKernel, nodes: Array.from(rules.keys()) });
         return;
       }
       case 'heal-network':
-        this.healNetwork(source, (f) => f.type === 'partition' || f.type === 'cut');
+        await this.healNetwork(source, (f) => f.type === 'partition' || f.type === 'cut');
         return;
       case 'restore-links':
-        this.healNetwork(source, (f) => f.type === 'degrade');
+        await this.healNetwork(source, (f) => f.type === 'degrade');
         return;
       case 'byzantine':
         if (this.crashed.has(fault.node)) throw new Error(`${fault.node} is crashed`);
         this.requireLink(fault.node).send({ t: 'set-behaviour', behaviour: fault.behaviour });
         return;
       case 'heal-all':
-        this.healNetwork(source, () => true);
+        await this.healNetwork(source, () => true);
         for (const node of Array.from(this.paused)) {
           await testbed.resume(node);
           this.paused.delete(node);
@@ -179,9 +186,35 @@ export class FaultController {
     }
   }
 
-  private healNetwork(source: FaultSource, which: (f: Fault) => boolean): void {
+  /**
+   * A network fault goes to the kernel when the testbed can enforce it there (netns); what the
+   * kernel cannot do here (delay/loss without netem) falls back to the agents' link filters,
+   * and the run's log says so.
+   */
+  private async enactInKernel(
+    id: string,
+    fault: Extract<Fault, { type: 'partition' | 'cut' | 'degrade' }>,
+  ): Promise<{ agentFault: Fault | null; inKernel: boolean }> {
+    const kernel = this.deps.testbed.kernelFaults;
+    if (kernel === undefined || kernel === null) return { agentFault: fault, inKernel: false };
+    const outcome = await kernel.apply(id, fault);
+    if (outcome.applied.length > 0) {
+      this.note(
+        `${id} in the kernel (${outcome.actuation_ms.toFixed(1)} ms): ${outcome.applied.join('; ')}`,
+      );
+    }
+    if (outcome.fallback === null) return { agentFault: null, inKernel: true };
+    this.note(
+      `${id}: ${describeFault(outcome.fallback.fault)} goes through the agents' link filters ` +
+        `instead of the kernel: ${outcome.fallback.reason}`,
+    );
+    return { agentFault: outcome.fallback.fault, inKernel: outcome.applied.length > 0 };
+  }
+
+  private async healNetwork(source: FaultSource, which: (f: Fault) => boolean): Promise<void> {
     for (const nf of Array.from(this.network.values())) {
       if (!which(nf.fault)) continue;
+      if (nf.inKernel) await this.deps.testbed.kernelFaults?.heal(nf.id);
       for (const node of nf.nodes) this.deps.links.get(node)?.send({ t: 'heal', faultId: nf.id });
       this.network.delete(nf.id);
       this.deps.record({
@@ -194,6 +227,10 @@ export class FaultController {
         at_ms: null,
       });
     }
+  }
+
+  private note(text: string): void {
+    this.deps.record({ t_ms: this.deps.now_ms(), type: 'note', text });
   }
 
   private lifecycle(node: NodeId, what: 'killed' | 'paused' | 'resumed', detail: string): void {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { RecordingWriter } from '../record/recording-writer';
 import { LocalTestbed } from '../testbeds/local/local-testbed';
+import type { Testbed } from '../testbeds/testbed';
 import { RunController, type LiveStatus, type RunOutcome } from './run-controller';
 import type { RunPlan } from './run-plan';
 
@@ -12,6 +13,8 @@ export interface QuickRunOptions {
   readonly onStatus?: (s: LiveStatus) => void;
   /** Called once the cluster is up, with the controller (tests poke at it). */
   readonly onController?: (c: RunController) => void;
+  /** Run on this testbed instead of a fresh local one (ssh, netns). */
+  readonly testbed?: Testbed;
 }
 
 async function packageVersion(): Promise<string> {
@@ -28,7 +31,7 @@ export async function runOnLocalTestbed(
 ): Promise<RunOutcome> {
   const controller = new RunController({
     plan,
-    testbed: new LocalTestbed(),
+    testbed: options.testbed ?? new LocalTestbed(),
     runsDir: options.runsDir ?? join(tmpdir(), 'faultlab-runs'),
     // Every record is built from frames already validated at the control channel's door;
     // validating each line again would double the orchestrator's cost per event.

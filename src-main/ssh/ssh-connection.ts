@@ -153,6 +153,22 @@ export class SshConnection {
     return uploadIfChanged(this.requireClient(), localPath, remotePath, this.where, options);
   }
 
+  /** A long-lived command whose stdin/stdout stay open (a command shell); closed by dispose(). */
+  async execStream(command: string): Promise<ClientChannel> {
+    const client = this.requireClient();
+    return this.track(
+      new Promise((resolve, reject) => {
+        client.exec(command, (err, stream) => {
+          if (err !== undefined && err !== null) {
+            reject(new Error(`cannot run a command on ${this.where}: ${err.message}: ${command}`));
+          } else {
+            resolve(stream);
+          }
+        });
+      }),
+    );
+  }
+
   /** A stream to a Unix socket on the host (OpenSSH streamlocal forwarding). */
   async forwardStreamLocal(socketPath: string): Promise<ClientChannel> {
     const client = this.requireClient();

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { AgentConfigInput } from '../../src-node-agent/control/agent-config';
+import type { Fault } from '../../src-node-agent/core/faults';
 import type { NodeId } from '../../src-node-agent/core/ids';
 
 export type NodeRole = 'replica' | 'workload';
@@ -32,6 +33,35 @@ export type TestbedNotice =
     }
   | { readonly kind: 'log'; readonly node: NodeId | null; readonly text: string };
 
+/** The network faults a testbed may enforce in the kernel instead of in the agents. */
+export type KernelNetworkFault = Extract<Fault, { type: 'partition' | 'cut' | 'degrade' }>;
+
+export interface KernelFaultOutcome {
+  /** What is now in force in the kernel, in words, for the run log (empty: nothing). */
+  readonly applied: readonly string[];
+  /**
+   * The part the kernel cannot do here (e.g. delay and loss without tc netem): the caller
+   * applies it through the agents' link filters and records `reason` in the run's log.
+   */
+  readonly fallback: { readonly fault: KernelNetworkFault; readonly reason: string } | null;
+  /** From the call to the last rule command returning: in force on every node from then on. */
+  readonly actuation_ms: number;
+}
+
+/**
+ * Optional capability: partitions, cuts and degraded links as kernel rules (nftables, tc) on
+ * the path between the agents, so the protocol meets a real broken network rather than a
+ * filter inside its own process. The control path is never cut.
+ */
+export interface KernelFaults {
+  /** For the run log: where the rules go and what the kernel can do. */
+  readonly description: string;
+  apply(faultId: string, fault: KernelNetworkFault): Promise<KernelFaultOutcome>;
+  /** Heal one fault by the id it was applied with; a no-op for an unknown id. */
+  heal(faultId: string): Promise<void>;
+  healAll(): Promise<void>;
+}
+
 /**
  * Where agents run. Providers: local processes (this folder), netns containers and SSH hosts
  * (later). Every method is idempotent where it can be, and `teardown` leaves nothing behind:
@@ -39,6 +69,8 @@ export type TestbedNotice =
  */
 export interface Testbed {
   readonly kind: string;
+  /** Present when network faults can be enforced in the kernel (netns); else agent link rules. */
+  readonly kernelFaults?: KernelFaults | null;
   provision(runId: string, plan: readonly NodePlan[]): Promise<ProvisionedNode[]>;
   /** Make the agent bundle available on every node; returns its sha256. */
   deploy(): Promise<{ agentSha256: string }>;
