@@ -11,13 +11,13 @@ export interface PlanOptions {
   readonly lease_ms?: number;
   /** Replay: these concrete faults instead of the lab's script and nemesis. */
   readonly replayFaults?: readonly TimedFault[];
-  /** Message tracing for the message-flow view; default: on (2,000/s per node) up to 7 replicas. */
+  /** Message tracing for the message-flow view; default: on (1,000/s per node) up to 7 replicas. */
   readonly traceMessages?: RunPlan['traceMessages'];
 }
 
 /** Above this many replicas a space-time diagram is unreadable and tracing only costs. */
 const TRACE_MAX_REPLICAS = 7;
-const TRACE_DEFAULT = { maxPerSecond: 2_000 } as const;
+const TRACE_DEFAULT = { maxPerSecond: 1_000 } as const;
 
 /**
  * A lab file's experiment as the orchestrator runs it. Symbolic targets (leader, random,
