@@ -157,6 +157,14 @@ export const usePlaybackStore = defineStore('playback', () => {
       ended.value = push.ended;
       speed.value = push.speed;
       if (!seeking.value) playhead_ms.value = push.playhead_ms;
+      // A long recording is indexed after open answered: complete its fault marks and counts.
+      if (push.index !== undefined && info.value !== null) {
+        info.value = {
+          ...info.value,
+          faultTimes_ms: push.index.faultTimes_ms,
+          records: push.index.records,
+        };
+      }
     }
   }
 
