@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { faultSchema } from '../../src-node-agent/core/faults';
+import { preflightResultSchema } from '../preflight/preflight-result';
 import { checkResultSchema, runRecordSchema } from '../record/schema';
 import { runViewSnapshotSchema } from './run-view-schema';
 
@@ -249,6 +250,21 @@ export const apiMethods = {
         gaps: z.number().int(),
       })
       .strict(),
+  },
+  /** Check the hosts of an SSH inventory, or a netns testbed brought up for it (root). */
+  'preflight.run': {
+    params: z.discriminatedUnion('testbed', [
+      z
+        .object({
+          testbed: z.literal('ssh'),
+          inventory: z.string().min(1).max(4096),
+          knownHosts: z.string().min(1).max(4096).optional(),
+          acceptHostKeys: z.array(z.string().max(128)).max(256).optional(),
+        })
+        .strict(),
+      z.object({ testbed: z.literal('netns'), nodes: z.number().int().min(1).max(64) }).strict(),
+    ]),
+    result: preflightResultSchema,
   },
   'terminal.open': {
     params: z.object({ target: terminalTargetSchema, cols, rows }).strict(),

@@ -10,6 +10,8 @@ import { runCommand } from './run-command';
 import { runsCommand } from './runs-command';
 import { registerServeCommand } from './serve-command';
 import { simCommand } from './sim-command';
+import { registerTestbedCommand } from './testbed-command';
+import { registerPreflightCommand } from './preflight-command';
 import { parseMutations, parseParams } from './params';
 
 function positiveInt(name: string) {
@@ -241,6 +243,8 @@ program
   });
 
 registerServeCommand(program, positiveInt('--port'));
+registerTestbedCommand(program, positiveInt('--nodes'));
+registerPreflightCommand(program, positiveInt('--nodes'));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`faultlab: ${err instanceof Error ? err.message : String(err)}`);

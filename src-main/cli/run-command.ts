@@ -16,6 +16,7 @@ import { NetnsTestbed } from '../testbeds/netns/netns-testbed';
 import { requireRoot } from '../testbeds/netns/netns-testbed-up';
 import { sshTestbedFromInventory } from '../testbeds/ssh/ssh-testbed-from-inventory';
 import type { Testbed } from '../testbeds/testbed';
+import { PreflightedTestbed } from '../preflight/preflighted-testbed';
 
 export interface RunCommandArgs {
   readonly labPath: string;
@@ -88,20 +89,24 @@ function selectTestbed(kind: LabConfig['testbed'], args: RunCommandArgs): Testbe
     case 'netns':
       // Checked now, not after the lab is loaded and planned: the one fix is to change flags.
       requireRoot();
-      return new NetnsTestbed({ log });
+      // Every run on hosts starts with a preflight; a failed required check refuses it.
+      return new PreflightedTestbed(new NetnsTestbed({ log }), { print: args.print });
     case 'ssh':
       if (args.inventory === undefined) {
         throw new Error(
           '--testbed ssh needs --inventory <file.yaml> listing the hosts (see src-main/ssh/inventory.ts for the format)',
         );
       }
-      return sshTestbedFromInventory({
-        inventoryPath: args.inventory,
-        acceptHostKeys: args.acceptHostKeys,
-        knownHostsFile: args.knownHostsFile,
-        interactive: process.stdin.isTTY === true,
-        log,
-      });
+      return new PreflightedTestbed(
+        sshTestbedFromInventory({
+          inventoryPath: args.inventory,
+          acceptHostKeys: args.acceptHostKeys,
+          knownHostsFile: args.knownHostsFile,
+          interactive: process.stdin.isTTY === true,
+          log,
+        }),
+        { print: args.print },
+      );
   }
 }
 

@@ -11,6 +11,7 @@ import type { RunRegistry } from './run/run-registry';
 import { TerminalSession } from './terminal/terminal-session';
 import { readFile } from 'node:fs/promises';
 import { checkReportSchema, RUN_FILES, type CheckResult } from '../record/schema';
+import { runStandalonePreflight } from '../preflight/standalone-preflight';
 
 export interface HandlerContext {
   readonly runs: RunRegistry;
@@ -40,6 +41,19 @@ export function apiHandlers(ctx: HandlerContext): ApiHandlers<ApiConnection> {
       };
     },
     'labs.list': () => listLabs(ctx.labsDir),
+    'preflight.run': (p) =>
+      runStandalonePreflight(
+        p.testbed === 'ssh'
+          ? {
+              testbed: 'ssh',
+              inventory: p.inventory,
+              knownHostsFile: p.knownHosts,
+              acceptHostKeys: p.acceptHostKeys,
+            }
+          : { testbed: 'netns', nodes: p.nodes },
+      ).catch((err: Error) => {
+        throw new ApiCallError('failed', `preflight: ${err.message}`);
+      }),
     'recordings.list': () => listRecordingSummaries(ctx.runsDir),
     'runs.list': () => ({ runs: ctx.runs.list() }),
     'run.start': (setup) => ctx.runs.startFromSetup(setup),

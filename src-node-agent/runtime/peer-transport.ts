@@ -4,7 +4,7 @@ import type { FramedSocket } from './framed-socket';
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from './framing';
 import type { LinkFilter } from './link-filter';
 import type { MessageTracer } from './message-trace';
-import { OutgoingLink } from './outgoing-link';
+import { OutgoingLink, PONG_FRAME } from './outgoing-link';
 import { acceptHandshake, type HandshakeIdentity } from './peer-handshake';
 import { PeerStats, type LinkStats } from './peer-stats';
 import { encodeTracedFrame, messageType, type PeerFrameKind } from './traced-frame';
@@ -49,6 +49,10 @@ export interface PeerTransportOptions {
   readonly maxConnections?: number;
   readonly reconnectMin_ms?: number;
   readonly reconnectMax_ms?: number;
+  /** Liveness of outgoing links (outgoing-link.ts): ping on idle-in, stall bound, dial floor. */
+  readonly ping_ms?: number;
+  readonly stall_ms?: number;
+  readonly connectTimeoutMin_ms?: number;
 }
 
 interface InboundConn {
@@ -297,11 +301,17 @@ export class PeerTransport {
           maxQueuedFrames: this.maxQueued,
           reconnectMin_ms: this.options.reconnectMin_ms ?? 10,
           reconnectMax_ms: this.options.reconnectMax_ms ?? 500,
+          ...(this.options.ping_ms === undefined ? {} : { ping_ms: this.options.ping_ms }),
+          ...(this.options.stall_ms === undefined ? {} : { stall_ms: this.options.stall_ms }),
+          ...(this.options.connectTimeoutMin_ms === undefined
+            ? {}
+            : { connectTimeoutMin_ms: this.options.connectTimeoutMin_ms }),
         },
         {
           onFrames: (frames) => this.onDialledFrames(to, frames),
           onRefused: (remote, reason) => this.refused(remote, reason),
           onDropped: () => this.stats.dropped(to),
+          onStalled: (detail) => this.warn(detail),
         },
       );
       this.outgoing.set(to, link);
@@ -331,6 +341,7 @@ export class PeerTransport {
       {
         onAuthenticated: (_conn, { peer }) => {
           entry.peer = peer;
+          this.supersede(entry);
         },
         onFrames: (_conn, frames) => this.onAcceptedFrames(entry, frames),
         onRefused: (_conn, reason) => {
@@ -343,12 +354,30 @@ export class PeerTransport {
     this.inbound.add(entry);
   }
 
+  /**
+   * A peer holds one connection to us at a time: a new one means it gave up on the old one
+   * (it stalled, or the peer restarted), whose FIN may never arrive through a partition.
+   * Closing it frees the slot and keeps a late retransmission on it from being delivered.
+   */
+  private supersede(entry: InboundConn): void {
+    for (const other of this.inbound) {
+      if (other !== entry && other.peer === entry.peer) {
+        this.inbound.delete(other);
+        other.conn.close(`superseded by a new connection from ${String(entry.peer)}`);
+      }
+    }
+  }
+
   private onAcceptedFrames(entry: InboundConn, frames: unknown[]): void {
     const peer = entry.peer as NodeId;
     for (const frame of frames) {
       if (this.closing || entry.conn.closed) return;
       const f = frame as { t?: unknown; msg?: unknown; req?: unknown } | null;
-      if (f !== null && typeof f === 'object' && f.t === 'msg' && 'msg' in f) {
+      if (f !== null && typeof f === 'object' && f.t === 'ping') {
+        // Transport liveness (outgoing-link.ts), answered at once and outside the link
+        // filter: link faults model lost messages, not a dead TCP path.
+        entry.conn.send(PONG_FRAME);
+      } else if (f !== null && typeof f === 'object' && f.t === 'msg' && 'msg' in f) {
         if (!this.admit(peer, 'msg', f)) continue;
         this.options.onMessage(peer, f.msg);
       } else if (f !== null && typeof f === 'object' && f.t === 'req' && 'req' in f) {
@@ -357,7 +386,7 @@ export class PeerTransport {
         this.options.onRequest(f.req);
       } else {
         entry.conn.close('protocol violation');
-        this.warn(`${peer} sent a frame that is neither msg nor req; connection dropped`);
+        this.warn(`${peer} sent a frame that is neither msg, req nor ping; connection dropped`);
         return;
       }
     }
