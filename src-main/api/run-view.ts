@@ -232,9 +232,12 @@ export class RunView {
         if (Number.isFinite(slot) && slot > node.executed) node.executed = slot;
         break;
       }
-      case 'behaviour':
-        node.byzantine = String(e['name']);
+      case 'behaviour': {
+        const name = String(e['name']);
+        // The operator's switch back reports 'honest'; a correct replica never reports.
+        node.byzantine = name === 'honest' || name === 'correct' ? null : name;
         break;
+      }
       case 'rejected-input':
         this.counts.rejected++;
         break;

@@ -144,6 +144,13 @@ export const labFaultActionSchema = z.discriminatedUnion('type', [
       profile: linkProfileSchema,
     })
     .strict(),
+  z
+    .object({
+      type: z.literal('byzantine'),
+      target: nodeTargetSchema,
+      behaviour: z.string().min(1).max(64).nullable(),
+    })
+    .strict(),
 ]);
 
 export const labConfigSchema: z.ZodType<LabConfig> = z

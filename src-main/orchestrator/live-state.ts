@@ -26,7 +26,11 @@ export class LiveState {
   constructor(private readonly workloadNode: NodeId) {}
 
   onProtocol(node: NodeId, event: { kind: string } & Record<string, unknown>): void {
-    if (event.kind === 'leader-elected' && typeof event['view'] === 'number') {
+    // Paxos reports leader-elected; PBFT reports the primary with view-installed.
+    if (
+      (event.kind === 'leader-elected' || event.kind === 'view-installed') &&
+      typeof event['view'] === 'number'
+    ) {
       if (event['view'] >= this.leaderView) {
         this.leaderView = event['view'];
         this.leader = String(event['leader']);

@@ -22,8 +22,18 @@ export class ByzantineDriver {
 
   constructor(
     private readonly ctx: Context<PbftMessage, KvOutput>,
-    readonly behaviour: ByzantineBehaviour | null,
+    private current: ByzantineBehaviour | null,
   ) {}
+
+  get behaviour(): ByzantineBehaviour | null {
+    return this.current;
+  }
+
+  /** The operator switches the behaviour while the replica runs (null: honest again). */
+  switchTo(behaviour: ByzantineBehaviour | null): void {
+    this.current = behaviour;
+    this.reported = 0;
+  }
 
   /** Whether this replica misbehaves as `behaviour` now; reports it if so. */
   acts(behaviour: ByzantineBehaviour, detail: string): boolean {
@@ -81,29 +91,33 @@ export class ByzantineDriver {
   }
 
   /**
-   * An equivocating primary (slide 22): batch A to the first half of the backups, a different
-   * batch B for the same sequence number to the rest, each half also getting a COMMIT that
-   * matches what it was told. Returns false if this replica does not equivocate.
+   * An equivocating primary (slide 22, "Bad Leader sends Proposal(u,s) to servers 4 and 5,
+   * Proposal(u',s) to 2 and 3"): every backup is told a different request for the same
+   * sequence number, each with a COMMIT from the primary that matches what it was told. No
+   * request can gather 2f matching PREPAREs among the honest backups, so nothing commits until
+   * the backups change the view; with a second Byzantine replica echoing votes (the lesson of
+   * n = 3f + 1 at n = 4) two different requests do commit. Returns false if this replica does
+   * not equivocate.
    */
   equivocate(view: number, seq: number, cmd: Command, send: Sender): boolean {
     if (this.behaviour !== 'equivocate') return false;
-    const other: Command =
-      cmd.type === 'batch' && cmd.reqs.length > 1
-        ? { type: 'batch', reqs: [...cmd.reqs].reverse() }
-        : NULL_COMMAND;
     const backups = this.ctx.servers.filter((s) => s !== this.ctx.self);
-    const half = Math.ceil(backups.length / 2);
     backups.forEach((to, i) => {
-      const c = i < half ? cmd : other;
+      const c = variant(cmd, i);
       const digest = commandDigest(c);
       send(to, { t: 'pre-prepare', view, seq, digest, cmd: c });
       send(to, { t: 'commit', view, seq, digest });
     });
-    this.report(`sends two different requests for (${view}, ${seq})`);
+    this.report(`sends ${backups.length} different requests for (${view}, ${seq})`);
     return true;
   }
 
-  /** A lying replica agrees with everyone: it echoes each PREPARE/COMMIT digest to its sender. */
+  /**
+   * A lying replica agrees with everyone: it echoes a PREPARE/COMMIT digest to its sender.
+   * The replica calls this only for a vote that is news (a new digest or view from that
+   * sender, see NormalCase.onVote): echoing repeats too made two liars echo each other's
+   * echoes forever (npm run sim -- --stack pbft --nodes 7 --byzantine random --seed 55).
+   */
   observe(from: NodeId, body: PbftBody, send: Sender): void {
     if (this.behaviour !== 'lie' || (body.t !== 'prepare' && body.t !== 'commit')) return;
     const { view, seq, digest } = body;
@@ -111,6 +125,18 @@ export class ByzantineDriver {
     send(from, { t: 'prepare', view, seq, digest });
     send(from, { t: 'commit', view, seq, digest });
   }
+}
+
+/**
+ * The i-th distinct version of a batch an equivocating primary hands out: the batch itself,
+ * the null request, then the batch with its first request repeated (the client table executes
+ * a repeat at most once, so each version is a valid request with its own digest).
+ */
+function variant(cmd: Command, i: number): Command {
+  if (i === 0) return cmd;
+  if (i === 1 || cmd.type !== 'batch' || cmd.reqs.length === 0) return NULL_COMMAND;
+  const first = cmd.reqs[0]!;
+  return { type: 'batch', reqs: [...cmd.reqs, ...Array.from({ length: i - 1 }, () => first)] };
 }
 
 function flipFirst(mac: string): string {

@@ -6,6 +6,7 @@ import type {
   ClientRequest,
 } from '../../core/protocol';
 import type { KvOp, KvOutput } from '../kv/kv-ops';
+import { ClientAuthenticator } from './client-auth';
 import type { PbftConfig } from './config';
 
 const RETRY: TimerName = 'retry';
@@ -15,6 +16,7 @@ const RETRY: TimerName = 'retry';
  * on a timeout, to every replica. It accepts a result only when f+1 distinct replicas sent
  * the same one — at least one of them is correct, so f liars cannot fool it. It follows a
  * primary hint only when f+1 replicas give the same hint. At-most-once by (client, seq).
+ * Each request carries the client's MAC authenticator (client-auth.ts).
  */
 export class PbftClient implements ClientProtocol<KvOp, KvOutput> {
   private readonly f: number;
@@ -25,6 +27,7 @@ export class PbftClient implements ClientProtocol<KvOp, KvOutput> {
   /** Per replica, its answer to the current request (JSON of the output). */
   private readonly answers = new Map<NodeId, string>();
   private readonly hints = new Map<NodeId, NodeId>();
+  private readonly auth: ClientAuthenticator;
 
   constructor(
     private readonly ctx: ClientContext<KvOp, KvOutput>,
@@ -32,6 +35,7 @@ export class PbftClient implements ClientProtocol<KvOp, KvOutput> {
   ) {
     this.f = Math.floor((ctx.servers.length - 1) / 3);
     this.primary = ctx.servers[0] as NodeId;
+    this.auth = new ClientAuthenticator(ctx.servers, config.secret);
   }
 
   invoke(op: KvOp): void {
@@ -41,7 +45,8 @@ export class PbftClient implements ClientProtocol<KvOp, KvOutput> {
       );
     }
     this.seq++;
-    this.current = { client: this.ctx.self, seq: this.seq, op };
+    // Signed once: retries resend the same bytes, so the replicas' reply cache recognises it.
+    this.current = this.auth.sign({ client: this.ctx.self, seq: this.seq, op });
     this.retried = false;
     this.answers.clear();
     this.send();

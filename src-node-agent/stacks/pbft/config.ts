@@ -9,14 +9,19 @@ export const byzantineBehaviours = [
   'equivocate',
   /** As primary: never assigns sequence numbers, so the backups must change the view. */
   'stall',
-  /** Wrong results in replies; echoes every PREPARE digest it sees back as PREPARE and COMMIT,
-   * so it "says both things" to different replicas (slide 24). */
+  /** Wrong results in replies; answers each PREPARE/COMMIT that tells it something new with a
+   * PREPARE and a COMMIT for that digest, so it "says both things" to different replicas
+   * (slide 24). */
   'lie',
   /** Corrupts the MACs of every other message and replays old messages. */
   'corrupt',
 ] as const;
 
 export type ByzantineBehaviour = (typeof byzantineBehaviours)[number];
+
+export function isByzantineBehaviour(name: string): name is ByzantineBehaviour {
+  return (byzantineBehaviours as readonly string[]).includes(name);
+}
 
 /**
  * PBFT parameters (Castro and Liskov, OSDI '99). `byzantine` makes chosen replicas misbehave:
@@ -26,6 +31,9 @@ export const pbftConfigSchema = z
   .object({
     /** Secret every replica derives its pairwise MAC keys from (one per run). */
     secret: z.string().min(1).max(256).default('faultlab-pbft'),
+    /** How replicas authenticate messages: MAC authenticators, or Ed25519 signatures for
+     * comparison (far slower, but transferable: see auth-scheme.ts). */
+    auth: z.enum(['mac', 'ed25519']).default('mac'),
     /** Take a checkpoint every K sequence numbers. */
     checkpointEvery: z.number().int().min(1).max(1_000_000).default(16),
     /** L: sequence numbers accepted above the low watermark h. */

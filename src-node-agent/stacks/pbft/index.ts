@@ -1,8 +1,9 @@
 import type { StackDefinition } from '../../core/protocol';
 import type { KvOp, KvOutput } from '../kv/kv-ops';
 import { kvReplySchema } from '../kv/kv-schemas';
+import type { SignatureScheme } from './auth-scheme';
 import { PbftClient } from './client';
-import { pbftConfigSchema, type PbftConfig } from './config';
+import { byzantineBehaviours, pbftConfigSchema, type PbftConfig } from './config';
 import { correctReplicasAgree } from './invariants';
 import { pbftMessageSchema, pbftRequestSchema, type PbftMessage } from './messages';
 import { PbftReplica } from './replica';
@@ -15,12 +16,23 @@ export function pbftClusterSizeError(n: number): string | null {
   return null;
 }
 
+/**
+ * The PBFT stack with a given Ed25519 implementation for `auth: 'ed25519'`: a driver that
+ * may do I/O can pass a faster one (e.g. over node:crypto) than the pure TypeScript default.
+ */
+export function pbftStackWith(
+  signatures: SignatureScheme,
+): StackDefinition<PbftMessage, KvOp, KvOutput, PbftConfig> {
+  return { ...pbftStack, createReplica: (ctx, config) => new PbftReplica(ctx, config, signatures) };
+}
+
 export const pbftStack: StackDefinition<PbftMessage, KvOp, KvOutput, PbftConfig> = {
   name: 'pbft',
   description:
     'PBFT replicated key-value store (seed 002, slides 21–29; Castro and Liskov 1999): n = 3f+1, ' +
-    'PRE-PREPARE/PREPARE/COMMIT, MAC authenticators (HMAC-SHA256), checkpoints and watermarks, ' +
-    'view change with NEW-VIEW verification, batching, switchable Byzantine replicas',
+    'PRE-PREPARE/PREPARE/COMMIT, MAC authenticators (HMAC-SHA256) or Ed25519 signatures ' +
+    '(params auth), authenticated client requests, checkpoints and watermarks, view change ' +
+    'with NEW-VIEW verification, batching, switchable Byzantine replicas',
   configSchema: pbftConfigSchema,
   messageSchema: pbftMessageSchema,
   requestSchema: pbftRequestSchema,
@@ -29,4 +41,5 @@ export const pbftStack: StackDefinition<PbftMessage, KvOp, KvOutput, PbftConfig>
   createReplica: (ctx, config) => new PbftReplica(ctx, config),
   createClient: (ctx, config) => new PbftClient(ctx, config),
   invariants: [correctReplicasAgree],
+  byzantineBehaviours,
 };

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { ClientRequest } from '../../core/protocol';
 import type { KvOp } from '../kv/kv-ops';
-import { kvRequestSchema, kvSnapshotSchema } from '../kv/kv-schemas';
+import { kvOpSchema } from '../kv/kv-ops';
+import { kvSnapshotSchema } from '../kv/kv-schemas';
+import type { PbftRequest } from './client-auth';
 import type { KvSnapshot } from '../kv/kv-machine';
 
 /** What one sequence number orders: a batch of client requests, or the null request of a gap. */
@@ -29,6 +31,10 @@ export interface ViewChangeBody {
   readonly prepared: readonly PreparedProof[];
 }
 
+/** A VIEW-CHANGE as a NEW-VIEW carries it: in signature mode with its sender's signature
+ * (hex), which makes it evidence any replica can check (see auth-scheme.ts). */
+export type SignedViewChange = ViewChangeBody & { readonly sig?: string };
+
 export interface PrePrepareEntry {
   readonly seq: number;
   readonly digest: string;
@@ -38,7 +44,7 @@ export interface PrePrepareEntry {
 /**
  * PBFT messages (seed 002 slides 27–29; Castro and Liskov '99, section 4). Every message
  * between replicas carries `auth`: a MAC authenticator, one HMAC-SHA256 per replica in
- * server order (the sender's own entry is empty).
+ * server order (the sender's own entry is empty), or in signature mode one Ed25519 signature.
  */
 export type PbftBody =
   /** A backup relays a client request to the primary. */
@@ -57,7 +63,7 @@ export type PbftBody =
   | {
       readonly t: 'new-view';
       readonly view: number;
-      readonly viewChanges: readonly ViewChangeBody[];
+      readonly viewChanges: readonly SignedViewChange[];
       readonly prePrepares: readonly PrePrepareEntry[];
     }
   /** State transfer: a replica behind a stable checkpoint asks for the state at `seq`. */
@@ -78,10 +84,21 @@ const view = z.number().int().min(0).max(MAX_VIEW);
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const digest = z.string().min(1).max(128);
 const replica = z.string().min(1).max(64);
+/** A MAC (32 hex) or an Ed25519 signature (128 hex). */
+const authEntry = z.string().max(128);
+/** Client requests carry their client's MAC authenticator (client-auth.ts). */
+const requestSchema: z.ZodType<PbftRequest> = z
+  .object({
+    client: z.string().min(1).max(64),
+    seq: z.number().int().min(1),
+    op: kvOpSchema,
+    auth: z.array(authEntry).min(1).max(MAX_REPLICAS),
+  })
+  .strict();
 const commandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('null') }).strict(),
   z
-    .object({ type: z.literal('batch'), reqs: z.array(kvRequestSchema).min(1).max(MAX_BATCH) })
+    .object({ type: z.literal('batch'), reqs: z.array(requestSchema).min(1).max(MAX_BATCH) })
     .strict(),
 ]);
 const preparedSchema = z
@@ -101,13 +118,15 @@ const viewChangeFields = {
   checkpointProof: z.array(replica).max(MAX_REPLICAS),
   prepared: z.array(preparedSchema).max(MAX_PREPARED),
 };
-const viewChangeBodySchema = z.object(viewChangeFields).strict();
-const auth = z.array(z.string().max(64)).min(1).max(MAX_REPLICAS);
+const viewChangeBodySchema = z
+  .object({ ...viewChangeFields, sig: z.string().max(128).optional() })
+  .strict();
+const auth = z.array(authEntry).min(1).max(MAX_REPLICAS);
 
-export const pbftRequestSchema = kvRequestSchema;
+export const pbftRequestSchema = requestSchema;
 
 export const pbftMessageSchema: z.ZodType<PbftMessage> = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('request'), req: kvRequestSchema, auth }).strict(),
+  z.object({ t: z.literal('request'), req: requestSchema, auth }).strict(),
   z
     .object({
       t: z.literal('pre-prepare'),

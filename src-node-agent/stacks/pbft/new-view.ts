@@ -10,7 +10,11 @@ import type { PrePrepareEntry, ViewChangeBody } from './messages';
  *
  * With MAC authenticators the proofs name the replicas that vouched but cannot be re-checked
  * by a third party (the paper's MAC variant replaces them with acknowledgements); here they
- * are checked for shape and quorum size.
+ * are checked for shape and quorum size. In signature mode (auth-scheme.ts) a NEW-VIEW's
+ * VIEW-CHANGEs carry their senders' signatures, which every backup checks
+ * (ViewChanges.signatureProblem): that is where this code relies on signatures being
+ * transferable. The certificates inside stay lists of names, not the signed PREPAREs and
+ * CHECKPOINTs themselves.
  */
 export function viewChangeProblem(vc: ViewChangeBody, f: number, logWindow: number): string | null {
   if (vc.stable > 0 && new Set(vc.checkpointProof).size < 2 * f + 1) {

@@ -1,7 +1,8 @@
 import type { NodeId } from '../../../../src-node-agent/core/ids';
 import type { ClientRequest } from '../../../../src-node-agent/core/protocol';
 import type { KvOp, KvOutput } from '../../../../src-node-agent/stacks/kv/kv-ops';
-import { Authenticator } from '../../../../src-node-agent/stacks/pbft/authenticator';
+import { createReplicaAuth } from '../../../../src-node-agent/stacks/pbft/auth-scheme';
+import { ClientAuthenticator } from '../../../../src-node-agent/stacks/pbft/client-auth';
 import { pbftConfigSchema, type PbftConfig } from '../../../../src-node-agent/stacks/pbft/config';
 import type { PbftBody, PbftMessage } from '../../../../src-node-agent/stacks/pbft/messages';
 import { PbftReplica } from '../../../../src-node-agent/stacks/pbft/replica';
@@ -55,7 +56,7 @@ export class Cluster {
 
   /** A correctly authenticated message from `from` (which the test may be playing). */
   forge(from: NodeId, body: PbftBody): PbftMessage {
-    return { ...body, auth: new Authenticator(from, SERVERS, this.config.secret).sign(body) };
+    return { ...body, auth: createReplicaAuth(from, SERVERS, this.config).sign(body) };
   }
 
   readonly events: { node: NodeId; kind: string; event: unknown }[] = [];
@@ -106,6 +107,12 @@ export class Cluster {
   }
 }
 
+/** A client's put, with the client's MAC authenticator as PbftClient sends it. */
 export function put(client: string, seq: number, key: string, value: string): ClientRequest<KvOp> {
-  return { client, seq, op: { f: 'put', key, value } };
+  const secret = pbftConfigSchema.parse({}).secret;
+  return new ClientAuthenticator(SERVERS, secret).sign({
+    client,
+    seq,
+    op: { f: 'put', key, value },
+  });
 }
