@@ -27,9 +27,20 @@ export function summarizeRecording(
     (r) => r.type === 'fault' && r.phase === 'applied' && r.source !== 'stop',
   );
   const failedFaults = rec.records.filter((r) => r.type === 'fault' && r.phase === 'failed').length;
-  const elections = rec.records.filter(
+  // Paxos reports leader-elected; PBFT installs a view with its primary.
+  const leaderKind = rec.records.some(
     (r) => r.type === 'protocol' && r.event.kind === 'leader-elected',
-  );
+  )
+    ? 'leader-elected'
+    : 'view-installed';
+  const seenViews = new Set<string>();
+  const elections = rec.records.filter((r) => {
+    if (r.type !== 'protocol' || r.event.kind !== leaderKind) return false;
+    const key = `${String(r.event['view'])}/${String(r.event['leader'])}`;
+    if (seenViews.has(key)) return false;
+    seenViews.add(key);
+    return true;
+  });
   const leaders = elections.map((r) => (r.type === 'protocol' ? String(r.event['leader']) : ''));
   const ms = (us: number): string => (Number.isFinite(us) ? `${(us / 1000).toFixed(2)} ms` : '—');
   const rows: string[][] = [
