@@ -107,6 +107,8 @@ export const runInfoSchema = z
     recordingId: z.string().nullable(),
     /** Why the kernel cannot do some faults and the agent does them instead, etc. */
     notices: z.array(z.string()),
+    /** Behaviours a replica of this stack can be switched to (run.fault 'byzantine'); [] if none. */
+    byzantineBehaviours: z.array(z.string()),
     problems: z.array(z.string()),
   })
   .strict();

@@ -8,6 +8,7 @@ import { ApiCallError } from '../api-error';
 import { isTraceGap, MessageRing, messageEventOf, pairMessages } from '../messages/message-pairing';
 import type { PushTarget } from '../push-target';
 import { LiveChecks } from './live-checks';
+import { stacks } from '../../../src-node-agent/stacks';
 import type { RunSource, RunSourceOutcome } from './run-source';
 
 /** Record batches go out at most this often per run. */
@@ -90,6 +91,7 @@ export class RunSession {
       recordingId: this.recordingId,
       notices: [...this.notices],
       problems: [...this.problems],
+      byzantineBehaviours: [...(stacks.get(s.stack)?.byzantineBehaviours ?? [])],
     };
   }
 

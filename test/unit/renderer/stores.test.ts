@@ -26,6 +26,7 @@ const info: RunInfo = {
   recordingId: null,
   notices: [],
   problems: [],
+  byzantineBehaviours: [],
 };
 
 /** Lets pending promise continuations run (the client resolves calls in microtasks). */
