@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { AnyStack } from '../../src-node-agent/core/protocol';
 import { stacks } from '../../src-node-agent/stacks';
 import { formatPath, issueMessage, valueAtPath, type IssuePath } from '../validation/issue-text';
+import { lineOf } from '../validation/yaml-lines';
 import { labFileSchema } from './lab-file-schema';
 import { labConfigSchema, type LabConfig, type NodeTarget } from './lab-schema';
 
@@ -202,36 +203,4 @@ function toLabIssues(
       message: issueMessage(issue, valueAtPath(input, issue.path)),
     },
   ];
-}
-
-/**
- * The line of the YAML node at `path`: the key's line for a map entry, the item's line for a
- * list item; for a path that does not exist (a missing field), the nearest existing parent.
- */
-function lineOf(doc: Document, counter: LineCounter, path: IssuePath): number | null {
-  let node: unknown = doc.contents;
-  let offset: number | null = rangeStart(node);
-  for (const segment of path) {
-    if (isMap(node)) {
-      const pair = node.items.find(
-        (item) => isScalar(item.key) && String(item.key.value) === String(segment),
-      );
-      if (pair === undefined) break;
-      offset = rangeStart(pair.key) ?? rangeStart(pair.value) ?? offset;
-      node = pair.value;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      const item: unknown = node.items[segment];
-      if (item === undefined) break;
-      offset = rangeStart(item) ?? offset;
-      node = item;
-    } else {
-      break;
-    }
-  }
-  return offset === null ? null : counter.linePos(offset).line;
-}
-
-function rangeStart(node: unknown): number | null {
-  const range = (node as { range?: readonly number[] | null } | null)?.range;
-  return range?.[0] ?? null;
 }

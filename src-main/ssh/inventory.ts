@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { formatPath, issueMessage, valueAtPath, type IssuePath } from '../validation/issue-text';
+import { lineOf } from '../validation/yaml-lines';
 
 /**
  * The SSH inventory: which machines a testbed runs on. YAML, e.g.
@@ -177,33 +178,4 @@ function crossCheck(hosts: readonly InventoryHost[]): { path: IssuePath; message
     }
   });
   return problems;
-}
-
-/** The line of the YAML node at `path` (as load-lab.ts does): the key's line, else the parent's. */
-function lineOf(doc: Document, counter: LineCounter, path: IssuePath): number | null {
-  let node: unknown = doc.contents;
-  let offset: number | null = rangeStart(node);
-  for (const segment of path) {
-    if (isMap(node)) {
-      const pair = node.items.find(
-        (item) => isScalar(item.key) && String(item.key.value) === String(segment),
-      );
-      if (pair === undefined) break;
-      offset = rangeStart(pair.key) ?? rangeStart(pair.value) ?? offset;
-      node = pair.value;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      const item: unknown = node.items[segment];
-      if (item === undefined) break;
-      offset = rangeStart(item) ?? offset;
-      node = item;
-    } else {
-      break;
-    }
-  }
-  return offset === null ? null : counter.linePos(offset).line;
-}
-
-function rangeStart(node: unknown): number | null {
-  const range = (node as { range?: readonly number[] | null } | null)?.range;
-  return range?.[0] ?? null;
 }
