@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { AnyStack } from '../core/protocol';
 import { stacks } from '../stacks';
+import { pbftStackWith } from '../stacks/pbft';
+import { nativeEd25519, nativeHmac } from '../runtime/native-pbft-crypto';
 import { agentConfigSchema, type AgentConfig } from './agent-config';
 
 /** agent.json is wrong: the message names the file and the field. The agent exits 2. */
@@ -75,5 +77,13 @@ export function validateAgentConfig(json: unknown, path: string): LoadedAgentCon
   if (sizeError !== null) {
     throw new AgentConfigError(`${path}: field "servers": ${stack.name}: ${sizeError}`);
   }
-  return { config, stack, params: params.data };
+  return { config, stack: withNativeCrypto(stack), params: params.data };
+}
+
+/**
+ * The agent runs stacks with native cryptography where they take it: the same functions as
+ * their pure TypeScript defaults (which the simulator keeps for determinism), far faster.
+ */
+function withNativeCrypto(stack: AnyStack): AnyStack {
+  return stack.name === 'pbft' ? pbftStackWith(nativeEd25519, nativeHmac) : stack;
 }

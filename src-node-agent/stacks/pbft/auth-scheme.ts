@@ -2,7 +2,7 @@ import type { NodeId } from '../../core/ids';
 import { Authenticator, canonicalJson } from './authenticator';
 import type { PbftConfig } from './config';
 import { ed25519Signer, ed25519Verifier } from './ed25519';
-import { fromHex, hmacSha256, toHex, utf8 } from './hmac-sha256';
+import { fromHex, hmacSha256, toHex, utf8, type Hmac } from './hmac-sha256';
 import type { PbftBody } from './messages';
 
 /**
@@ -58,9 +58,10 @@ export function createReplicaAuth(
   servers: readonly NodeId[],
   config: PbftConfig,
   signatures: SignatureScheme = pureEd25519,
+  hmac: Hmac = hmacSha256,
 ): ReplicaAuth {
   if (config.auth === 'ed25519') return new SignatureAuth(self, servers, config.secret, signatures);
-  return new MacAuth(new Authenticator(self, servers, config.secret));
+  return new MacAuth(new Authenticator(self, servers, config.secret, hmac));
 }
 
 class MacAuth implements ReplicaAuth {

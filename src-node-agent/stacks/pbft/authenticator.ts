@@ -1,5 +1,5 @@
 import type { NodeId } from '../../core/ids';
-import { hmacSha256, toHex, utf8 } from './hmac-sha256';
+import { hmacSha256, toHex, utf8, type Hmac } from './hmac-sha256';
 import type { PbftBody } from './messages';
 
 /** Hex characters of each MAC kept: 128 bits, as RFC 4231 test case 5 truncates. */
@@ -28,18 +28,19 @@ export class Authenticator {
     private readonly self: NodeId,
     private readonly servers: readonly NodeId[],
     secret: string,
+    private readonly hmac: Hmac = hmacSha256,
   ) {
     for (const peer of servers) {
       if (peer === self) continue;
       const [a, b] = self < peer ? [self, peer] : [peer, self];
-      this.keys.set(peer, hmacSha256(utf8(secret), utf8(`pbft-key|${a}|${b}`)));
+      this.keys.set(peer, hmac(utf8(secret), utf8(`pbft-key|${a}|${b}`)));
     }
   }
 
   private mac(peer: NodeId, sender: NodeId, receiver: NodeId, body: string): string {
     const key = this.keys.get(peer);
     if (key === undefined) throw new Error(`${this.self} shares no MAC key with ${peer}`);
-    return toHex(hmacSha256(key, utf8(`${sender}>${receiver}|${body}`))).slice(0, MAC_HEX);
+    return toHex(this.hmac(key, utf8(`${sender}>${receiver}|${body}`))).slice(0, MAC_HEX);
   }
 
   /** The authenticator vector for a message this replica sends. */

@@ -2,7 +2,7 @@ import type { NodeId } from '../../core/ids';
 import type { ClientRequest } from '../../core/protocol';
 import type { KvOp } from '../kv/kv-ops';
 import { canonicalJson } from './authenticator';
-import { hmacSha256, toHex, utf8 } from './hmac-sha256';
+import { hmacSha256, toHex, utf8, type Hmac } from './hmac-sha256';
 
 /** A client request as PBFT sends it: with the client's MAC authenticator. */
 export interface PbftRequest extends ClientRequest<KvOp> {
@@ -27,6 +27,7 @@ export class ClientAuthenticator {
   constructor(
     private readonly servers: readonly NodeId[],
     private readonly secret: string,
+    private readonly hmac: Hmac = hmacSha256,
   ) {}
 
   private key(client: NodeId, replica: NodeId): Uint8Array {
@@ -34,7 +35,7 @@ export class ClientAuthenticator {
     let key = this.keys.get(name);
     if (key === undefined) {
       if (this.keys.size >= MAX_CLIENT_KEYS) this.keys.clear();
-      key = hmacSha256(utf8(this.secret), utf8(`pbft-client-key|${name}`));
+      key = this.hmac(utf8(this.secret), utf8(`pbft-client-key|${name}`));
       this.keys.set(name, key);
     }
     return key;
@@ -42,7 +43,7 @@ export class ClientAuthenticator {
 
   private mac(replica: NodeId, req: ClientRequest<KvOp>): string {
     const text = canonicalJson({ client: req.client, seq: req.seq, op: req.op });
-    return toHex(hmacSha256(this.key(req.client, replica), utf8(text))).slice(0, MAC_HEX);
+    return toHex(this.hmac(this.key(req.client, replica), utf8(text))).slice(0, MAC_HEX);
   }
 
   /** The request with its authenticator, as the client sends it. */

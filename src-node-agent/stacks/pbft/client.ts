@@ -7,6 +7,7 @@ import type {
 } from '../../core/protocol';
 import type { KvOp, KvOutput } from '../kv/kv-ops';
 import { ClientAuthenticator } from './client-auth';
+import type { Hmac } from './hmac-sha256';
 import type { PbftConfig } from './config';
 
 const RETRY: TimerName = 'retry';
@@ -32,10 +33,11 @@ export class PbftClient implements ClientProtocol<KvOp, KvOutput> {
   constructor(
     private readonly ctx: ClientContext<KvOp, KvOutput>,
     private readonly config: PbftConfig,
+    hmac?: Hmac,
   ) {
     this.f = Math.floor((ctx.servers.length - 1) / 3);
     this.primary = ctx.servers[0] as NodeId;
-    this.auth = new ClientAuthenticator(ctx.servers, config.secret);
+    this.auth = new ClientAuthenticator(ctx.servers, config.secret, hmac);
   }
 
   invoke(op: KvOp): void {

@@ -95,6 +95,12 @@ export function sha256(data: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * HMAC-SHA256 as the stack calls it. The pure function below is the default (deterministic,
+ * runs anywhere); the agent injects node:crypto's, which computes the same function faster.
+ */
+export type Hmac = (key: Uint8Array, message: Uint8Array) => Uint8Array;
+
 export function hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array {
   const block = new Uint8Array(64);
   block.set(key.length > 64 ? sha256(key) : key);

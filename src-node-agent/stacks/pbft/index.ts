@@ -2,6 +2,7 @@ import type { StackDefinition } from '../../core/protocol';
 import type { KvOp, KvOutput } from '../kv/kv-ops';
 import { kvReplySchema } from '../kv/kv-schemas';
 import type { SignatureScheme } from './auth-scheme';
+import type { Hmac } from './hmac-sha256';
 import { PbftClient } from './client';
 import { byzantineBehaviours, pbftConfigSchema, type PbftConfig } from './config';
 import { correctReplicasAgree } from './invariants';
@@ -17,13 +18,19 @@ export function pbftClusterSizeError(n: number): string | null {
 }
 
 /**
- * The PBFT stack with a given Ed25519 implementation for `auth: 'ed25519'`: a driver that
- * may do I/O can pass a faster one (e.g. over node:crypto) than the pure TypeScript default.
+ * The PBFT stack with a given Ed25519 implementation for `auth: 'ed25519'` and, optionally,
+ * HMAC-SHA256 for the MAC authenticators: a driver that may do I/O (the agent) passes faster
+ * ones over node:crypto than the pure TypeScript defaults; they compute the same functions.
  */
 export function pbftStackWith(
   signatures: SignatureScheme,
+  hmac?: Hmac,
 ): StackDefinition<PbftMessage, KvOp, KvOutput, PbftConfig> {
-  return { ...pbftStack, createReplica: (ctx, config) => new PbftReplica(ctx, config, signatures) };
+  return {
+    ...pbftStack,
+    createReplica: (ctx, config) => new PbftReplica(ctx, config, signatures, hmac),
+    createClient: (ctx, config) => new PbftClient(ctx, config, hmac),
+  };
 }
 
 export const pbftStack: StackDefinition<PbftMessage, KvOp, KvOutput, PbftConfig> = {

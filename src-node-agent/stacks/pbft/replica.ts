@@ -8,6 +8,7 @@ import type {
 } from '../../core/protocol';
 import type { KvOp, KvOutput } from '../kv/kv-ops';
 import { createReplicaAuth, type SignatureScheme } from './auth-scheme';
+import type { Hmac } from './hmac-sha256';
 import { Checkpoints } from './checkpoints';
 import { ClientAuthenticator } from './client-auth';
 import { byzantineBehaviours, isByzantineBehaviour, type PbftConfig } from './config';
@@ -44,13 +45,14 @@ export class PbftReplica implements Protocol<PbftMessage, KvOp> {
     ctx: Context<PbftMessage, KvOutput>,
     config: PbftConfig,
     signatures?: SignatureScheme,
+    hmac?: Hmac,
   ) {
-    const auth = createReplicaAuth(ctx.self, ctx.servers, config, signatures);
+    const auth = createReplicaAuth(ctx.self, ctx.servers, config, signatures, hmac);
     const s = new ReplicaState(
       ctx,
       config,
       auth,
-      new ClientAuthenticator(ctx.servers, config.secret),
+      new ClientAuthenticator(ctx.servers, config.secret, hmac),
     );
     const p = {} as { -readonly [K in keyof ReplicaParts]: ReplicaParts[K] };
     p.requests = new RequestIntake(s, p);
