@@ -61,7 +61,14 @@ describe.skipIf(unavailable !== null)('SSH testbed over three real sshds', () =>
     async () => {
       const log: string[] = [];
       const tb = testbed('run', log);
-      const lab = shortenedLab(LAB, { duration_ms: 8_000, faults: 2 });
+      const shortened = shortenedLab(LAB, { duration_ms: 8_000, faults: 2 });
+      // Three "hosts", their sshds, six agents and the orchestrator share two cores: allow
+      // 3 election timeouts here (the lab's 2 are held on the local testbed, where only the
+      // agents run; test/integration/local-testbed.test.ts).
+      const lab = {
+        ...shortened,
+        checks: { ...shortened.checks, progressAfterFault: { electionTimeouts: 3 } },
+      };
       // No message tracing: three "hosts" and six agents share this machine's cores with the
       // orchestrator, and 2,000 traced messages/s per node would make SSH the bottleneck.
       const plan = planFromLab(lab, { labPath: LAB, traceMessages: null });
