@@ -62,6 +62,19 @@ export type RecordingSummary = z.infer<typeof recordingSummarySchema>;
 
 export const testbedKinds = ['local', 'netns', 'ssh'] as const;
 
+/** What a preflight found (the same shape `faultlab preflight --json` prints). */
+export type PreflightResult = z.infer<typeof preflightResultSchema>;
+
+export const testbedAvailabilitySchema = z
+  .object({
+    kind: z.enum(testbedKinds),
+    available: z.boolean(),
+    /** Why not, and what to do (null when available). */
+    reason: z.string().nullable(),
+  })
+  .strict();
+export type TestbedAvailability = z.infer<typeof testbedAvailabilitySchema>;
+
 export const runSetupSchema = z
   .object({
     labPath: z.string().min(1).max(4096),
@@ -76,6 +89,12 @@ export const runSetupSchema = z
     clients: z.number().int().min(1).max(1024).optional(),
     /** Keep the lab's scripted faults (false: only the operator breaks things). */
     scriptedFaults: z.boolean().default(true),
+    /** testbed ssh: the inventory YAML listing the hosts (path on the server's machine). */
+    inventory: z.string().min(1).max(4096).optional(),
+    /** testbed ssh: trust this known_hosts file instead of ~/.ssh/known_hosts. */
+    knownHosts: z.string().min(1).max(4096).optional(),
+    /** testbed ssh: host key fingerprints (SHA256:…) the user accepted in the dialog. */
+    acceptHostKeys: z.array(z.string().max(128)).max(256).optional(),
   })
   .strict();
 export type RunSetup = z.infer<typeof runSetupSchema>;
@@ -110,6 +129,10 @@ export const runInfoSchema = z
     /** Behaviours a replica of this stack can be switched to (run.fault 'byzantine'); [] if none. */
     byzantineBehaviours: z.array(z.string()),
     problems: z.array(z.string()),
+    /** What the testbed did to set up (SSH connects, uploads, kernel rules); the last 200 lines. */
+    setupLog: z.array(z.string()),
+    /** netns and ssh runs: the preflight the run started with (null: none, or not yet). */
+    preflight: preflightResultSchema.nullable(),
   })
   .strict();
 export type RunInfo = z.infer<typeof runInfoSchema>;
@@ -172,6 +195,8 @@ export const apiMethods = {
         desktop: z.boolean(),
         /** Kernel/agent capabilities the UI must state (e.g. "netem unavailable: agent-level delay"). */
         notices: z.array(z.string()),
+        /** Where runs can go from this server (netns needs root and the kernel tools). */
+        testbeds: z.array(testbedAvailabilitySchema),
       })
       .strict(),
   },

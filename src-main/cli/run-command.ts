@@ -11,12 +11,8 @@ import { checkCommand } from './check-command';
 import { summarizeRecording } from './run-summary';
 import { OPERATOR_HELP, parseOperatorCommand } from './operator-command';
 import { formatStatus } from './status-line';
-import { LocalTestbed } from '../testbeds/local/local-testbed';
-import { NetnsTestbed } from '../testbeds/netns/netns-testbed';
-import { requireRoot } from '../testbeds/netns/netns-testbed-up';
-import { sshTestbedFromInventory } from '../testbeds/ssh/ssh-testbed-from-inventory';
 import type { Testbed } from '../testbeds/testbed';
-import { PreflightedTestbed } from '../preflight/preflighted-testbed';
+import { testbedForRun } from '../orchestrator/testbed-for-run';
 
 export interface RunCommandArgs {
   readonly labPath: string;
@@ -80,34 +76,16 @@ export async function runCommand(args: RunCommandArgs): Promise<number> {
   return executePlan(planFromLab(lab, { labPath: args.labPath }), { ...args, testbed });
 }
 
-/** The testbed a run asked for: local processes, namespaces on this machine, or SSH hosts. */
+/** The testbed a run asked for (a failed preflight refuses the run; the table is printed). */
 function selectTestbed(kind: LabConfig['testbed'], args: RunCommandArgs): Testbed {
-  const log = (line: string): void => args.print(`  ${line}`);
-  switch (kind) {
-    case 'local':
-      return new LocalTestbed();
-    case 'netns':
-      // Checked now, not after the lab is loaded and planned: the one fix is to change flags.
-      requireRoot();
-      // Every run on hosts starts with a preflight; a failed required check refuses it.
-      return new PreflightedTestbed(new NetnsTestbed({ log }), { print: args.print });
-    case 'ssh':
-      if (args.inventory === undefined) {
-        throw new Error(
-          '--testbed ssh needs --inventory <file.yaml> listing the hosts (see src-main/ssh/inventory.ts for the format)',
-        );
-      }
-      return new PreflightedTestbed(
-        sshTestbedFromInventory({
-          inventoryPath: args.inventory,
-          acceptHostKeys: args.acceptHostKeys,
-          knownHostsFile: args.knownHostsFile,
-          interactive: process.stdin.isTTY === true,
-          log,
-        }),
-        { print: args.print },
-      );
-  }
+  return testbedForRun(kind, {
+    inventory: args.inventory,
+    acceptHostKeys: args.acceptHostKeys,
+    knownHostsFile: args.knownHostsFile,
+    interactive: process.stdin.isTTY === true,
+    log: (line) => args.print(`  ${line}`),
+    print: args.print,
+  });
 }
 
 /** Run a plan with status output and signal handling, then check it; shared by run and replay. */

@@ -44,6 +44,13 @@ export const preflightResultSchema = z
     ok: z.boolean(),
     hosts: z.array(z.object({ name: z.string(), address: z.string() }).strict()),
     checks: z.array(preflightCheckSchema),
+    /**
+     * Hosts that presented a key nobody has accepted yet (each refused): the dashboard shows
+     * their fingerprints in a dialog, and a preflight or run with them accepted remembers them.
+     */
+    unknownHostKeys: z
+      .array(z.object({ host: z.string(), fingerprint: z.string() }).strict())
+      .default([]),
   })
   .strict();
 export type PreflightResult = z.infer<typeof preflightResultSchema>;

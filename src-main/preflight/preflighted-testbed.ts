@@ -50,7 +50,11 @@ export class PreflightedTestbed implements Testbed {
 
   constructor(
     private readonly inner: SshTestbed | NetnsTestbed,
-    private readonly options: { readonly print: (line: string) => void },
+    private readonly options: {
+      readonly print: (line: string) => void;
+      /** Every result, passed or not, before the run goes on or is refused. */
+      readonly onResult?: (result: PreflightResult) => void;
+    },
   ) {
     this.kind = inner.kind;
   }
@@ -82,6 +86,7 @@ export class PreflightedTestbed implements Testbed {
       throw new Error(`preflight could not run: ${(err as Error).message}`);
     }
     this.result = result;
+    this.options.onResult?.(result);
     this.options.print('preflight:');
     for (const line of formatPreflight(result)) this.options.print(`  ${line}`);
     if (!result.ok) {
@@ -126,5 +131,10 @@ export class PreflightedTestbed implements Testbed {
   }
   teardown(options?: { keepWorkDirs?: boolean; grace_ms?: number }): Promise<void> {
     return this.inner.teardown(options);
+  }
+
+  /** The SSH testbed underneath (a netns testbed's once provisioned), for node terminals. */
+  get ssh(): SshTestbed | null {
+    return this.inner instanceof NetnsTestbed ? this.inner.ssh : this.inner;
   }
 }

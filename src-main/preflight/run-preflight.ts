@@ -40,6 +40,8 @@ export interface PreflightOptions {
   readonly clockWarn_ms?: number;
   /** Pairs probed at once (default 4). */
   readonly concurrency?: number;
+  /** Keys the hosts presented that nobody accepted (those hosts are unreachable rows). */
+  readonly unknownHostKeys?: readonly { host: string; fingerprint: string }[];
 }
 
 const RTT_TIMEOUT_MS = 5_000;
@@ -356,5 +358,6 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
     ok: !checks.some((c) => c.required && c.status === 'fail'),
     hosts: options.hosts.map((h) => ({ name: h.name, address: h.address })),
     checks,
+    unknownHostKeys: [...(options.unknownHostKeys ?? [])],
   };
 }

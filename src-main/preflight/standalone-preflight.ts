@@ -46,9 +46,18 @@ async function preflightInventory(
   const knownHosts = new KnownHosts(
     args.knownHostsFile === undefined ? files : { ...files, userFile: args.knownHostsFile },
   );
+  // Unknown keys nobody accepted are collected for the result (the dashboard's dialog shows
+  // them); on a terminal the user is asked instead.
+  const unknownHostKeys: { host: string; fingerprint: string }[] = [];
   const acceptance: HostKeyAcceptance = {
     fingerprints: args.acceptHostKeys ?? [],
-    ...(args.interactive === true ? { ask: askOnTerminal } : {}),
+    ask:
+      args.interactive === true
+        ? askOnTerminal
+        : (fingerprint, host) => {
+            unknownHostKeys.push({ host, fingerprint });
+            return Promise.resolve(false);
+          },
   };
   const opened = await Promise.all(
     targets.map(async (t) => {
@@ -77,7 +86,7 @@ async function preflightInventory(
       unreachable: error,
       ports: [],
     }));
-    return await runPreflight({ testbed: 'ssh', hosts, kernel: { kind: 'ssh' } });
+    return await runPreflight({ testbed: 'ssh', hosts, kernel: { kind: 'ssh' }, unknownHostKeys });
   } finally {
     await Promise.all(opened.map((o) => o.hosts?.dispose()));
   }

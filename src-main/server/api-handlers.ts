@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join, resolve, sep } from 'node:path';
-import { API_VERSION } from '../api/api-schema';
+import { API_VERSION, type TestbedAvailability } from '../api/api-schema';
 import { readManifest } from '../record/recording-reader';
 import { ApiCallError } from './api-error';
 import type { ApiConnection } from './api-connection';
@@ -8,6 +8,7 @@ import type { ApiHandlers } from './api-router';
 import { describeRecording, listLabs, listRecordingSummaries } from './catalogs';
 import { PlaybackSession } from './playback/playback-session';
 import type { RunRegistry } from './run/run-registry';
+import { openTerminalBackend } from './terminal/open-terminal';
 import { TerminalSession } from './terminal/terminal-session';
 import { readFile } from 'node:fs/promises';
 import { checkReportSchema, RUN_FILES, type CheckResult } from '../record/schema';
@@ -20,6 +21,7 @@ export interface HandlerContext {
   readonly version: string;
   readonly desktop: boolean;
   readonly notices: readonly string[];
+  readonly testbeds: readonly TestbedAvailability[];
 }
 
 /** The api's methods, each on the calling connection. */
@@ -38,6 +40,7 @@ export function apiHandlers(ctx: HandlerContext): ApiHandlers<ApiConnection> {
         runsDir: resolve(ctx.runsDir),
         desktop: ctx.desktop,
         notices: [...ctx.notices],
+        testbeds: ctx.testbeds.map((t) => ({ ...t })),
       };
     },
     'labs.list': () => listLabs(ctx.labsDir),
@@ -129,33 +132,11 @@ export function apiHandlers(ctx: HandlerContext): ApiHandlers<ApiConnection> {
       }
       return conn.playback(source.playbackId).messageWindow(from_ms, to_ms, limit);
     },
-    'terminal.open': ({ target, cols, rows }, conn) => {
+    'terminal.open': async ({ target, cols, rows }, conn) => {
       conn.checkRoom('terminals');
       const terminalId = randomUUID();
-      let cwd = process.env['HOME'] ?? process.cwd();
-      let title = 'local shell';
-      const env: Record<string, string> = {};
-      if (target.kind === 'node') {
-        const session = ctx.runs.get(target.runId);
-        if (session.source.testbed !== 'local') {
-          throw new ApiCallError(
-            'failed',
-            `terminals on ${session.source.testbed} nodes are not available yet; open a local shell`,
-          );
-        }
-        const workDir = session.source.nodeWorkDir(target.node);
-        if (workDir === null) {
-          throw new ApiCallError(
-            'not-found',
-            `node ${target.node} of run ${target.runId} has no work directory (yet); wait until the run is running`,
-          );
-        }
-        cwd = workDir;
-        env['FAULTLAB_NODE'] = target.node;
-        env['FAULTLAB_RUN'] = target.runId;
-        title = `${target.node} (local testbed: shell in its work dir, same machine)`;
-      }
-      const terminal = new TerminalSession({ terminalId, title, cwd, env, cols, rows }, conn, () =>
+      const { backend, title } = await openTerminalBackend(target, { cols, rows }, ctx.runs);
+      const terminal = new TerminalSession(terminalId, title, backend, conn, () =>
         conn.terminals.delete(terminalId),
       );
       conn.terminals.set(terminalId, terminal);

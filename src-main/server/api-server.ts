@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_REQUEST_BYTES, type RunInfo } from '../api/api-schema';
 import { contentSecurityPolicy } from '../electron/content-security-policy';
 import { ApiConnection } from './api-connection';
+import { testbedAvailability } from './testbed-availability';
 import { apiHandlers } from './api-handlers';
 import { routeFrame } from './api-router';
 import { guardRequest, newToken, tokenCookie } from './http-guard';
@@ -59,9 +60,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     labsDir: options.labsDir,
     version: options.version,
     desktop: options.desktop === true,
-    notices: [
-      'testbeds: local (agents as processes on this machine) only; network namespaces and SSH hosts are not available yet',
-    ],
+    notices: [],
+    testbeds: testbedAvailability(),
   });
 
   let port = options.port;

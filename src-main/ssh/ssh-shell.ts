@@ -12,6 +12,12 @@ export interface ShellOptions {
   readonly cols?: number;
   /** $TERM on the remote side; default xterm-256color (what xterm.js emulates). */
   readonly term?: string;
+  /**
+   * Run this on the remote pty instead of the account's login shell (e.g. `cd dir; exec
+   * $SHELL -l`): sshd accepts no environment from clients by default (AcceptEnv), so a
+   * command is how a shell starts somewhere particular without typing into it.
+   */
+  readonly command?: string;
 }
 
 export class SshShell {
@@ -60,19 +66,19 @@ export function openShell(
   options: ShellOptions = {},
 ): Promise<SshShell> {
   return new Promise((resolve, reject) => {
-    client.shell(
-      {
-        rows: options.rows ?? 24,
-        cols: options.cols ?? 80,
-        term: options.term ?? 'xterm-256color',
-      },
-      (err, stream) => {
-        if (err !== undefined && err !== null) {
-          reject(new Error(`cannot open a shell on ${where}: ${err.message}`));
-          return;
-        }
-        resolve(new SshShell(stream, where));
-      },
-    );
+    const pty = {
+      rows: options.rows ?? 24,
+      cols: options.cols ?? 80,
+      term: options.term ?? 'xterm-256color',
+    };
+    const opened = (err: Error | undefined, stream: ClientChannel): void => {
+      if (err !== undefined && err !== null) {
+        reject(new Error(`cannot open a shell on ${where}: ${err.message}`));
+        return;
+      }
+      resolve(new SshShell(stream, where));
+    };
+    if (options.command === undefined) client.shell(pty, opened);
+    else client.exec(options.command, { pty }, opened);
   });
 }

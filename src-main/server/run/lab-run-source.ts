@@ -10,10 +10,14 @@ import type {
   RunManifest,
   RunRecord,
 } from '../../record/schema';
-import { LocalTestbed } from '../../testbeds/local/local-testbed';
+import type { RunSetup } from '../../api/api-schema';
+import { PreflightedTestbed } from '../../preflight/preflighted-testbed';
+import type { PreflightResult } from '../../preflight/preflight-result';
+import type { ProvisionedNode, Testbed } from '../../testbeds/testbed';
 import { ApiCallError } from '../api-error';
 import { checkRunDirOffThread } from './check-off-thread';
-import type { RunSource, RunSourceOutcome, RunSourceSink } from './run-source';
+import type { NodeTerminalPlace, RunSource, RunSourceOutcome, RunSourceSink } from './run-source';
+import { testbedForSetup } from './setup-testbed';
 
 export interface LabRunSourceOptions {
   readonly lab: LabConfig;
@@ -22,27 +26,37 @@ export interface LabRunSourceOptions {
   readonly version: string;
   /** Keep the lab's scripted faults and nemesis (false: only the operator breaks things). */
   readonly scriptedFaults: boolean;
+  /** Where the agents run, and for ssh the inventory and accepted host keys. */
+  readonly setup: Pick<RunSetup, 'testbed' | 'inventory' | 'knownHosts' | 'acceptHostKeys'>;
 }
 
+/** Setup lines and the preflight can come before the session has handed us its sink. */
+const MAX_EARLY_EVENTS = 200;
+
 /**
- * A lab run on the local testbed, as `faultlab run` does it (RunController, RecordingWriter,
- * checks on the recording at the end), with the recording tapped so the dashboard sees every
- * record and history entry as it is written.
+ * A lab run on any testbed, as `faultlab run` does it (RunController, RecordingWriter, checks
+ * on the recording at the end), with the recording tapped so the dashboard sees every record
+ * and history entry as it is written.
  */
 export class LabRunSource implements RunSource {
   private readonly controller: RunController;
-  private readonly localTestbed = new LocalTestbed();
-  private readonly workDirs = new Map<string, string>();
+  private readonly testbedImpl: Testbed;
+  private readonly provisioned = new Map<string, ProvisionedNode>();
   private sink: RunSourceSink | null = null;
+  private readonly early: ((sink: RunSourceSink) => void)[] = [];
   private stoppingSent = false;
 
   constructor(private readonly options: LabRunSourceOptions) {
     const plan = planFromLab(options.lab, { labPath: options.labPath });
     const finalPlan = options.scriptedFaults ? plan : { ...plan, faults: [] };
-    this.captureWorkDirs();
+    this.testbedImpl = testbedForSetup(options.setup, {
+      log: (line) => this.toSink((s) => s.setupLog(line)),
+      preflight: (result) => this.toSink((s) => this.onPreflight(s, result)),
+    });
+    this.captureProvisioned();
     this.controller = new RunController({
       plan: finalPlan,
-      testbed: this.localTestbed,
+      testbed: this.testbedImpl,
       runsDir: options.runsDir,
       openRecording: (dir, manifest) => this.openRecording(dir, manifest),
       onStatus: (status) => {
@@ -61,7 +75,9 @@ export class LabRunSource implements RunSource {
   get stack(): string {
     return this.options.lab.stack;
   }
-  readonly testbed = 'local' as const;
+  get testbed(): RunSetup['testbed'] {
+    return this.options.setup.testbed;
+  }
   get duration_ms(): number {
     return this.options.lab.duration_ms;
   }
@@ -75,6 +91,7 @@ export class LabRunSource implements RunSource {
 
   async run(sink: RunSourceSink): Promise<RunSourceOutcome> {
     this.sink = sink;
+    for (const deliver of this.early.splice(0)) deliver(sink);
     const outcome = await this.controller.run();
     return { runDir: outcome.runDir, problems: outcome.problems };
   }
@@ -101,8 +118,22 @@ export class LabRunSource implements RunSource {
     return (await checkRunDirOffThread(outcome.runDir)).checks;
   }
 
-  nodeWorkDir(node: string): string | null {
-    return this.workDirs.get(node) ?? null;
+  nodeTerminal(node: string): NodeTerminalPlace | null {
+    const n = this.provisioned.get(node);
+    if (n === undefined) return null;
+    const tb = this.testbedImpl;
+    if (!(tb instanceof PreflightedTestbed)) return { kind: 'local', workDir: n.workDir };
+    const ssh = tb.ssh;
+    if (ssh === null) return null;
+    const host = ssh.hostOf(node);
+    const target = ssh.targets.find((t) => t.name === host);
+    return {
+      kind: 'ssh',
+      connection: ssh.connection(host),
+      host,
+      address: target?.host ?? host,
+      workDir: n.workDir,
+    };
   }
 
   // ------------------------------------------------------------------ wiring
@@ -113,12 +144,30 @@ export class LabRunSource implements RunSource {
     this.sink?.stopping();
   }
 
-  /** Learn each node's work dir (node terminals open there) as the testbed provisions it. */
-  private captureWorkDirs(): void {
-    const provision = this.localTestbed.provision.bind(this.localTestbed);
-    this.localTestbed.provision = async (runId, plan) => {
+  private toSink(deliver: (sink: RunSourceSink) => void): void {
+    if (this.sink !== null) deliver(this.sink);
+    else if (this.early.length < MAX_EARLY_EVENTS) this.early.push(deliver);
+  }
+
+  private onPreflight(sink: RunSourceSink, result: PreflightResult): void {
+    sink.preflight(result);
+    // No tc netem here: say once, up front, which faults the agents enforce instead.
+    const kernel = result.checks.find((c) => c.check === 'kernel-faults');
+    if (kernel !== undefined && /netem no/.test(kernel.detail)) {
+      sink.notice(
+        'tc netem is not available in this kernel: partitions and one-way cuts are nftables ' +
+          "rules, but delay, loss, duplication and reordering go through the agents' link filters.",
+      );
+    }
+  }
+
+  /** Learn each node's work dir and host (node terminals open there) as the testbed provisions. */
+  private captureProvisioned(): void {
+    const tb = this.testbedImpl;
+    const provision = tb.provision.bind(tb);
+    tb.provision = async (runId, plan) => {
       const nodes = await provision(runId, plan);
-      for (const n of nodes) this.workDirs.set(n.id, n.workDir);
+      for (const n of nodes) this.provisioned.set(n.id, n);
       return nodes;
     };
   }

@@ -29,6 +29,8 @@ export class LiveChecks {
   /** Workload metrics of the last PROGRESS_WINDOW_MS: [t_ms, ops]. Bounded by the window. */
   private readonly recentOps: [number, number][] = [];
   private latest_ms = 0;
+  /** When the workload's first metrics arrived: a full window must pass before a stall fails. */
+  private firstMetrics_ms: number | null = null;
 
   constructor(private readonly workloadNodes: ReadonlySet<string>) {}
 
@@ -37,6 +39,7 @@ export class LiveChecks {
     if (record.type === 'protocol') {
       this.live.onProtocol(record.node, record.event);
     } else if (record.type === 'metrics' && this.workloadNodes.has(record.node)) {
+      this.firstMetrics_ms ??= record.t_ms;
       this.recentOps.push([record.t_ms, record.ops]);
       const cut = this.latest_ms - PROGRESS_WINDOW_MS;
       while (this.recentOps.length > 0 && (this.recentOps[0]?.[0] ?? 0) < cut) {
@@ -87,6 +90,17 @@ export class LiveChecks {
     const during = activeFaults.length > 0 ? ` while ${activeFaults.join(', ')} is active` : '';
     if (this.recentOps.length === 0 && now_ms < PROGRESS_WINDOW_MS + 2_000) {
       return { name: 'progress', verdict: 'unknown', detail: 'waiting for the workload to start' };
+    }
+    if (
+      ops === 0 &&
+      this.firstMetrics_ms !== null &&
+      now_ms < this.firstMetrics_ms + PROGRESS_WINDOW_MS
+    ) {
+      return {
+        name: 'progress',
+        verdict: 'unknown',
+        detail: `the workload started less than ${window} ago; waiting for its first operations`,
+      };
     }
     if (ops > 0) {
       return {

@@ -11,7 +11,7 @@ import type { RunSource } from './run-source';
 
 /** Finished runs kept in memory (for late subscribers and runs.list); older ones are dropped. */
 export const MAX_FINISHED_SESSIONS = 20;
-/** Runs going at once; each is a cluster of processes on this machine. */
+/** Runs going at once; each is a cluster of agents (processes here, or on hosts over SSH). */
 export const MAX_ACTIVE_RUNS = 4;
 
 export interface RunRegistryOptions {
@@ -48,12 +48,6 @@ export class RunRegistry {
 
   /** A lab run from the dashboard's run setup. */
   startFromSetup(setup: RunSetup): RunInfo {
-    if (setup.testbed !== 'local') {
-      throw new ApiCallError(
-        'failed',
-        `testbed "${setup.testbed}" is not available yet; this version runs labs on the local testbed (agents as processes on this machine): choose "local"`,
-      );
-    }
     const labPath = this.resolveLabPath(setup.labPath);
     let lab: LabConfig;
     try {
@@ -63,7 +57,7 @@ export class RunRegistry {
           nodes: setup.nodes,
           duration_ms: setup.duration_s === undefined ? undefined : setup.duration_s * 1000,
           seed: setup.seed,
-          testbed: 'local',
+          testbed: setup.testbed,
         },
         labPath,
       );
@@ -84,6 +78,7 @@ export class RunRegistry {
       runsDir: this.options.runsDir,
       version: this.options.version,
       scriptedFaults: setup.scriptedFaults,
+      setup,
     });
     return this.start(source);
   }

@@ -3,6 +3,7 @@ import { describeFault, type Fault } from '../../../src-node-agent/core/faults';
 import type { ApiResult, LiveCheck, RunInfo, RunPhase } from '../../api/api-schema';
 import { RunView } from '../../api/run-view';
 import type { RunViewSnapshot } from '../../api/run-view-schema';
+import type { PreflightResult } from '../../preflight/preflight-result';
 import type { RecordedHistoryEntry, RunRecord } from '../../record/schema';
 import { ApiCallError } from '../api-error';
 import { isTraceGap, MessageRing, messageEventOf, pairMessages } from '../messages/message-pairing';
@@ -20,6 +21,8 @@ export const LIVE_CHECK_INTERVAL_MS = 2_000;
  * the batch is dropped and every subscriber is resynced with a snapshot instead.
  */
 export const MAX_BATCH_RECORDS = 50_000;
+/** Setup log lines kept per run (the oldest go first). */
+export const MAX_SETUP_LOG_LINES = 200;
 
 interface Subscriber {
   readonly target: PushTarget;
@@ -47,6 +50,8 @@ export class RunSession {
   private recordingId: string | null = null;
   private readonly notices: string[] = [];
   private readonly problems: string[] = [];
+  private preflight: PreflightResult | null = null;
+  private readonly setupLog: string[] = [];
   private batch: RunRecord[] = [];
   private readonly subscribers = new Map<string, Subscriber>();
   private readonly checks: LiveChecks;
@@ -92,6 +97,8 @@ export class RunSession {
       notices: [...this.notices],
       problems: [...this.problems],
       byzantineBehaviours: [...(stacks.get(s.stack)?.byzantineBehaviours ?? [])],
+      setupLog: [...this.setupLog],
+      preflight: this.preflight,
     };
   }
 
@@ -163,6 +170,15 @@ export class RunSession {
         },
         notice: (text) => {
           this.notices.push(text);
+          this.emitInfo();
+        },
+        setupLog: (line) => {
+          this.setupLog.push(line);
+          if (this.setupLog.length > MAX_SETUP_LOG_LINES) this.setupLog.shift();
+          this.emitInfo();
+        },
+        preflight: (result) => {
+          this.preflight = result;
           this.emitInfo();
         },
       });

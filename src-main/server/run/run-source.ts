@@ -1,6 +1,8 @@
 import type { Fault } from '../../../src-node-agent/core/faults';
 import type { RunInfo } from '../../api/api-schema';
+import type { PreflightResult } from '../../preflight/preflight-result';
 import type { CheckResult, RecordedHistoryEntry, RunRecord } from '../../record/schema';
+import type { SshConnection } from '../../ssh/ssh-connection';
 
 /** What a run session hears from whatever produces the run's records. */
 export interface RunSourceSink {
@@ -13,7 +15,26 @@ export interface RunSourceSink {
   /** The run's time is up (or it was stopped): faults heal, agents stop. */
   stopping(): void;
   notice(text: string): void;
+  /** A line of what the testbed is doing (connecting, uploading, starting agents). */
+  setupLog(line: string): void;
+  /** The hosts were checked before anything was deployed (netns and ssh runs). */
+  preflight(result: PreflightResult): void;
 }
+
+/**
+ * Where a node's terminal opens: a shell on this machine in the node's work dir (local
+ * testbed), or a login shell on the node's host over the testbed's own SSH link.
+ */
+export type NodeTerminalPlace =
+  | { readonly kind: 'local'; readonly workDir: string }
+  | {
+      readonly kind: 'ssh';
+      readonly connection: SshConnection;
+      /** The host's name in the inventory (or the namespace's node name). */
+      readonly host: string;
+      readonly address: string;
+      readonly workDir: string;
+    };
 
 export interface RunSourceOutcome {
   readonly runDir: string | null;
@@ -40,6 +61,6 @@ export interface RunSource {
   stop(reason: string): void;
   /** The checks of the finished run (e.g. the lab's checks on the recording); [] if none. */
   check(outcome: RunSourceOutcome): Promise<CheckResult[]>;
-  /** A node's working directory on this machine (node terminals), or null. */
-  nodeWorkDir(node: string): string | null;
+  /** Where a terminal on `node` opens, or null (not provisioned yet, or no such node). */
+  nodeTerminal(node: string): NodeTerminalPlace | null;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describeFault, type Fault } from '../../../src-node-agent/core/faults';
 import type { CheckResult, RunRecord } from '../../record/schema';
-import type { RunSource, RunSourceOutcome, RunSourceSink } from './run-source';
+import type { RunSource, RunSourceOutcome, RunSourceSink, NodeTerminalPlace } from './run-source';
 
 export interface SyntheticRunOptions {
   /** Protocol events per second, spread over the replicas. */
@@ -126,7 +126,8 @@ export class SyntheticRunSource implements RunSource {
     return Promise.resolve([]);
   }
 
-  nodeWorkDir(): string | null {
+  /** No agents, so no node to open a shell on. */
+  nodeTerminal(): NodeTerminalPlace | null {
     return null;
   }
 

@@ -48,8 +48,12 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Start `faultlab serve` on a free port; resolves once it prints its URL. */
-export async function startServe(): Promise<Served> {
+/**
+ * Start `faultlab serve` on a free port; resolves once it prints its URL. `env` is added to
+ * the server's environment (e.g. XDG_CONFIG_HOME, so a test's accepted host keys land in a
+ * temporary FaultLab known-hosts file instead of the user's).
+ */
+export async function startServe(env: Record<string, string> = {}): Promise<Served> {
   const runsDir = await mkdtemp(join(tmpdir(), 'faultlab-e2e-runs-'));
   const child: ChildProcess = spawn(
     process.execPath,
@@ -65,7 +69,7 @@ export async function startServe(): Promise<Served> {
       '--labs-dir',
       join(REPO, 'labs'),
     ],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

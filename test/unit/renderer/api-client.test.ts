@@ -11,6 +11,7 @@ const HELLO = {
   runsDir: '/runs',
   desktop: false,
   notices: [],
+  testbeds: [],
 };
 
 function setup(options: { callTimeout_ms?: number } = {}) {

@@ -27,6 +27,8 @@ const info: RunInfo = {
   notices: [],
   problems: [],
   byzantineBehaviours: [],
+  setupLog: [],
+  preflight: null,
 };
 
 /** Lets pending promise continuations run (the client resolves calls in microtasks). */
@@ -67,6 +69,7 @@ describe('stores over a real ApiClient and a fake server socket', () => {
       runsDir: '/r',
       desktop: false,
       notices: [],
+      testbeds: [],
     });
     const started = live.start({ labPath: 'labs/paxos-leader-crash/lab.yaml' });
     expect(socket.lastRequest()).toMatchObject({
@@ -112,6 +115,7 @@ describe('stores over a real ApiClient and a fake server socket', () => {
       runsDir: '/r',
       desktop: false,
       notices: [],
+      testbeds: [],
     });
     await settle();
     const before = socket.sent.length;

@@ -131,12 +131,14 @@ describe('api server: the front door', () => {
       expect(hello.faultlabVersion).toBe('test');
       const missing = await client.call('run.stop', { runId: 'nope' });
       expect(missing).toMatchObject({ ok: false, error: { code: 'not-found' } });
-      const netns = await client.call('run.start', {
+      expect(hello.testbeds.map((t) => t.kind)).toEqual(['local', 'netns', 'ssh']);
+      // An SSH run without hosts is refused before anything starts, saying what to give.
+      const ssh = await client.call('run.start', {
         labPath: 'labs/paxos-leader-crash/lab.yaml',
-        testbed: 'netns',
+        testbed: 'ssh',
       });
-      expect(netns).toMatchObject({ ok: false, error: { code: 'failed' } });
-      if (!netns.ok) expect(netns.error.message).toMatch(/not available yet/);
+      expect(ssh).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+      if (!ssh.ok) expect(ssh.error.message).toMatch(/needs an inventory/);
       const outside = await client.call('run.start', { labPath: '../../etc/lab.yaml' });
       expect(outside).toMatchObject({ ok: false, error: { code: 'bad-request' } });
       const badRec = await client.call('playback.open', { recordingId: '../../etc' });

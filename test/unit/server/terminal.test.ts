@@ -7,6 +7,7 @@ import {
   TerminalFlow,
 } from '../../../src-main/server/terminal/terminal-flow';
 import { TerminalSession } from '../../../src-main/server/terminal/terminal-session';
+import { PtyBackend } from '../../../src-main/server/terminal/pty-backend';
 
 describe('terminal flow control (ack-based, Tabby-style)', () => {
   it('splits output into chunks of at most 100 KB', () => {
@@ -54,14 +55,9 @@ describe('terminal session (a real pty)', () => {
     const target: PushTarget = { id: 't', push: (p) => pushes.push(p), congested: () => false };
     let exited = false;
     const term = new TerminalSession(
-      {
-        terminalId: 'T1',
-        title: 'local',
-        cwd: process.cwd(),
-        env: { FAULTLAB_NODE: 'n3' },
-        cols: 80,
-        rows: 24,
-      },
+      'T1',
+      'local',
+      new PtyBackend({ cwd: process.cwd(), env: { FAULTLAB_NODE: 'n3' }, cols: 80, rows: 24 }),
       target,
       () => (exited = true),
     );
