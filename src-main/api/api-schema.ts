@@ -314,6 +314,16 @@ export const apiMethods = {
     params: z.object({ terminalId: z.string() }).strict(),
     result: z.object({}).strict(),
   },
+  /**
+   * The answer to a passphrase-request push: the passphrase of an encrypted identity file, or
+   * null when the user cancelled. Used once to decrypt the key and never stored or logged.
+   */
+  'ssh.passphrase': {
+    params: z
+      .object({ requestId: z.string().max(100), passphrase: z.string().max(1024).nullable() })
+      .strict(),
+    result: z.object({}).strict(),
+  },
 } as const;
 
 export type ApiMethod = keyof typeof apiMethods;
@@ -398,6 +408,18 @@ export const apiPushSchema = z.discriminatedUnion('push', [
     })
     .strict(),
   z.object({ push: z.literal('terminal-data'), terminalId: z.string(), data: z.string() }).strict(),
+  /** An SSH identity file is encrypted: ask the user (answer with ssh.passphrase). */
+  z
+    .object({
+      push: z.literal('passphrase-request'),
+      requestId: z.string(),
+      keyPath: z.string(),
+      /** 1 for the first ask; more after a wrong passphrase. */
+      attempt: z.number().int().min(1),
+    })
+    .strict(),
+  /** The request was answered elsewhere, timed out, or its connection attempt ended. */
+  z.object({ push: z.literal('passphrase-request-closed'), requestId: z.string() }).strict(),
   z
     .object({
       push: z.literal('terminal-exit'),

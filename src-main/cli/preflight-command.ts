@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatPreflight } from '../preflight/preflight-table';
 import { runStandalonePreflight } from '../preflight/standalone-preflight';
+import { askPassphraseOnTerminal } from './passphrase-prompt';
 
 export interface PreflightCommandArgs {
   readonly testbed: string;
@@ -32,6 +33,8 @@ export async function preflightCommand(args: PreflightCommandArgs): Promise<numb
         knownHostsFile: args.knownHostsFile,
         acceptHostKeys: args.acceptHostKeys,
         interactive: process.stdin.isTTY === true && args.json !== true,
+        // The prompt goes to stderr, so --json output stays clean.
+        ...(process.stdin.isTTY === true ? { askPassphrase: askPassphraseOnTerminal } : {}),
         log: (line) => print(`  ${line}`),
       });
     } else if (args.testbed === 'netns') {

@@ -13,6 +13,7 @@ import { OPERATOR_HELP, parseOperatorCommand } from './operator-command';
 import { formatStatus } from './status-line';
 import type { Testbed } from '../testbeds/testbed';
 import { testbedForRun } from '../orchestrator/testbed-for-run';
+import { askPassphraseOnTerminal } from './passphrase-prompt';
 
 export interface RunCommandArgs {
   readonly labPath: string;
@@ -83,6 +84,7 @@ function selectTestbed(kind: LabConfig['testbed'], args: RunCommandArgs): Testbe
     acceptHostKeys: args.acceptHostKeys,
     knownHostsFile: args.knownHostsFile,
     interactive: process.stdin.isTTY === true,
+    ...(process.stdin.isTTY === true ? { askPassphrase: askPassphraseOnTerminal } : {}),
     log: (line) => args.print(`  ${line}`),
     print: args.print,
   });

@@ -4,6 +4,7 @@ import { LocalTestbed } from '../testbeds/local/local-testbed';
 import { NetnsTestbed } from '../testbeds/netns/netns-testbed';
 import { requireRoot } from '../testbeds/netns/netns-testbed-up';
 import { sshTestbedFromInventory } from '../testbeds/ssh/ssh-testbed-from-inventory';
+import type { AskPassphrase } from '../ssh/ssh-auth';
 import type { Testbed } from '../testbeds/testbed';
 
 export type TestbedKind = 'local' | 'netns' | 'ssh';
@@ -17,6 +18,8 @@ export interface TestbedForRunOptions {
   readonly knownHostsFile?: string;
   /** ssh: ask about other unknown host keys on this process's terminal. */
   readonly interactive?: boolean;
+  /** ssh: the passphrase of an encrypted identity file (a terminal prompt, a dialog). */
+  readonly askPassphrase?: AskPassphrase;
   /** What the testbed is doing (connects, uploads, kernel rules). */
   readonly log: (line: string) => void;
   /** The preflight table, line by line (the CLI prints it). */
@@ -51,6 +54,7 @@ export function testbedForRun(kind: TestbedKind, options: TestbedForRunOptions):
           acceptHostKeys: options.acceptHostKeys,
           knownHostsFile: options.knownHostsFile,
           interactive: options.interactive,
+          askPassphrase: options.askPassphrase,
           log: options.log,
         }),
         preflighted,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadInventory } from '../ssh/inventory';
 import { defaultKnownHostsFiles, KnownHosts } from '../ssh/known-hosts';
+import type { AskPassphrase } from '../ssh/ssh-auth';
 import { SshConfig } from '../ssh/ssh-config';
 import { resolveTarget, type SshTarget } from '../ssh/ssh-target';
 import { NetnsTestbed } from '../testbeds/netns/netns-testbed';
@@ -21,6 +22,8 @@ export type StandalonePreflightArgs =
       readonly acceptHostKeys?: readonly string[];
       /** Ask about unknown host keys on the terminal. */
       readonly interactive?: boolean;
+      /** The passphrase of an encrypted identity file (a terminal prompt, the page's dialog). */
+      readonly askPassphrase?: AskPassphrase;
       readonly log?: (line: string) => void;
     }
   | {
@@ -64,7 +67,12 @@ async function preflightInventory(
       try {
         return {
           t,
-          hosts: await SshHosts.connect([t], { knownHosts, acceptance, reconnect: false }),
+          hosts: await SshHosts.connect([t], {
+            knownHosts,
+            acceptance,
+            askPassphrase: args.askPassphrase,
+            reconnect: false,
+          }),
           error: null,
         };
       } catch (err) {

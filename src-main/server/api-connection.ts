@@ -4,6 +4,7 @@ import type { ApiPush } from '../api/api-schema';
 import { ApiCallError, notFound } from './api-error';
 import { DisposableStore, toDisposable } from './disposables';
 import type { PlaybackSession } from './playback/playback-session';
+import { PassphraseRequests } from './passphrase-requests';
 import { MAX_BUFFERED_BYTES, type PushTarget } from './push-target';
 import type { TerminalSession } from './terminal/terminal-session';
 
@@ -21,8 +22,11 @@ export class ApiConnection implements PushTarget {
   readonly subscriptions = new Map<string, () => void>();
   readonly playbacks = new Map<string, PlaybackSession>();
   readonly terminals = new Map<string, TerminalSession>();
+  /** Passphrases of encrypted SSH keys, asked of this page. */
+  readonly passphrases: PassphraseRequests = new PassphraseRequests(this);
 
   constructor(private readonly socket: WebSocket) {
+    this.store.add(toDisposable(() => this.passphrases.dispose()));
     this.store.add(
       toDisposable(() => {
         for (const unsubscribe of this.subscriptions.values()) unsubscribe();

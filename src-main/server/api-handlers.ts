@@ -44,7 +44,7 @@ export function apiHandlers(ctx: HandlerContext): ApiHandlers<ApiConnection> {
       };
     },
     'labs.list': () => listLabs(ctx.labsDir),
-    'preflight.run': (p) =>
+    'preflight.run': (p, conn) =>
       runStandalonePreflight(
         p.testbed === 'ssh'
           ? {
@@ -52,6 +52,7 @@ export function apiHandlers(ctx: HandlerContext): ApiHandlers<ApiConnection> {
               inventory: p.inventory,
               knownHostsFile: p.knownHosts,
               acceptHostKeys: p.acceptHostKeys,
+              askPassphrase: (keyPath, attempt) => conn.passphrases.ask(keyPath, attempt),
             }
           : { testbed: 'netns', nodes: p.nodes },
       ).catch((err: Error) => {
@@ -59,7 +60,8 @@ export function apiHandlers(ctx: HandlerContext): ApiHandlers<ApiConnection> {
       }),
     'recordings.list': () => listRecordingSummaries(ctx.runsDir),
     'runs.list': () => ({ runs: ctx.runs.list() }),
-    'run.start': (setup) => ctx.runs.startFromSetup(setup),
+    'run.start': (setup, conn) =>
+      ctx.runs.startFromSetup(setup, (keyPath, attempt) => conn.passphrases.ask(keyPath, attempt)),
     'run.stop': ({ runId }) => {
       ctx.runs.get(runId).stop('stopped from the dashboard');
       return {};
@@ -152,6 +154,10 @@ export function apiHandlers(ctx: HandlerContext): ApiHandlers<ApiConnection> {
     },
     'terminal.ack': ({ terminalId, bytes }, conn) => {
       conn.terminal(terminalId).ack(bytes);
+      return {};
+    },
+    'ssh.passphrase': ({ requestId, passphrase }, conn) => {
+      conn.passphrases.answer(requestId, passphrase);
       return {};
     },
     'terminal.close': ({ terminalId }, conn) => {

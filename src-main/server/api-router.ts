@@ -26,6 +26,20 @@ function errorResponse(id: number, code: ApiCallError['code'], message: string):
   return { id, ok: false, error: { code, message } };
 }
 
+/** A frame read and validated: its method (null when it named none) and its answer to come. */
+export interface PreparedFrame {
+  readonly method: ApiMethod | null;
+  /** Runs the handler (once) and turns its outcome into the response. Never rejects. */
+  readonly respond: () => Promise<ApiResponse>;
+}
+
+/** A frame read and validated: its method (null when it named none) and its answer to come. */
+export interface PreparedFrame {
+  readonly method: ApiMethod | null;
+  /** Runs the handler (once) and turns its outcome into the response. Never rejects. */
+  readonly respond: () => Promise<ApiResponse>;
+}
+
 /**
  * Turns one text frame into one response. Never throws: a malformed frame, an unknown method,
  * bad params and a handler's failure all become error responses naming the problem, so one
@@ -36,59 +50,90 @@ export async function routeFrame<C>(
   handlers: ApiHandlers<C>,
   connection: C,
 ): Promise<ApiResponse> {
+  return prepareFrame(frame, handlers, connection).respond();
+}
+
+/**
+ * The synchronous half of routeFrame: parse and validate now (so the server knows the method
+ * and can decide how to schedule it), call the handler when `respond` is called.
+ */
+export function prepareFrame<C>(
+  frame: string,
+  handlers: ApiHandlers<C>,
+  connection: C,
+): PreparedFrame {
+  const answer = (response: ApiResponse): PreparedFrame => ({
+    method: null,
+    respond: () => Promise.resolve(response),
+  });
   if (Buffer.byteLength(frame) > MAX_REQUEST_BYTES) {
-    return errorResponse(
-      -1,
-      'bad-request',
-      `request of ${Buffer.byteLength(frame)} bytes exceeds the limit of ${MAX_REQUEST_BYTES} bytes`,
+    return answer(
+      errorResponse(
+        -1,
+        'bad-request',
+        `request of ${Buffer.byteLength(frame)} bytes exceeds the limit of ${MAX_REQUEST_BYTES} bytes`,
+      ),
     );
   }
   let json: unknown;
   try {
     json = JSON.parse(frame);
   } catch (err) {
-    return errorResponse(
-      -1,
-      'bad-request',
-      `malformed JSON in request: ${(err as Error).message}; send {"id":N,"method":"…","params":{…}}`,
+    return answer(
+      errorResponse(
+        -1,
+        'bad-request',
+        `malformed JSON in request: ${(err as Error).message}; send {"id":N,"method":"…","params":{…}}`,
+      ),
     );
   }
   const envelope = apiRequestEnvelopeSchema.safeParse(json);
   if (!envelope.success) {
     const rawId = (json as { id?: unknown } | null)?.id;
     const id = typeof rawId === 'number' && Number.isInteger(rawId) && rawId >= 0 ? rawId : -1;
-    return errorResponse(
-      id,
-      'bad-request',
-      `malformed request envelope: ${describeIssues(envelope.error.issues, json).join('; ')}; expected {"id":N,"method":"…","params":{…}}`,
+    return answer(
+      errorResponse(
+        id,
+        'bad-request',
+        `malformed request envelope: ${describeIssues(envelope.error.issues, json).join('; ')}; expected {"id":N,"method":"…","params":{…}}`,
+      ),
     );
   }
   const { id, method, params } = envelope.data;
   if (!isApiMethod(method)) {
-    return errorResponse(
-      id,
-      'unknown-method',
-      `unknown method "${method}"; known: ${Object.keys(apiMethods).join(', ')}`,
+    return answer(
+      errorResponse(
+        id,
+        'unknown-method',
+        `unknown method "${method}"; known: ${Object.keys(apiMethods).join(', ')}`,
+      ),
     );
   }
   const parsed = apiMethods[method].params.safeParse(params ?? {});
   if (!parsed.success) {
-    return errorResponse(
-      id,
-      'bad-request',
-      `bad params for ${method}: ${describeIssues(parsed.error.issues, params).join('; ')}`,
+    return answer(
+      errorResponse(
+        id,
+        'bad-request',
+        `bad params for ${method}: ${describeIssues(parsed.error.issues, params).join('; ')}`,
+      ),
     );
   }
-  try {
-    const handler = handlers[method] as (p: unknown, c: C) => Promise<unknown> | unknown;
-    const result = await handler(parsed.data, connection);
-    return { id, ok: true, result };
-  } catch (err) {
-    if (err instanceof ApiCallError) return errorResponse(id, err.code, err.message);
-    return errorResponse(
-      id,
-      'failed',
-      `${method} failed: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
+  const handler = handlers[method] as (p: unknown, c: C) => Promise<unknown> | unknown;
+  return {
+    method,
+    respond: async () => {
+      try {
+        const result = await handler(parsed.data, connection);
+        return { id, ok: true, result };
+      } catch (err) {
+        if (err instanceof ApiCallError) return errorResponse(id, err.code, err.message);
+        return errorResponse(
+          id,
+          'failed',
+          `${method} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    },
+  };
 }

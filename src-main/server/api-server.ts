@@ -2,15 +2,18 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_REQUEST_BYTES, type RunInfo } from '../api/api-schema';
+import { MAX_REQUEST_BYTES, type ApiMethod, type RunInfo } from '../api/api-schema';
 import { contentSecurityPolicy } from '../electron/content-security-policy';
 import { ApiConnection } from './api-connection';
 import { testbedAvailability } from './testbed-availability';
 import { apiHandlers } from './api-handlers';
-import { routeFrame } from './api-router';
+import { prepareFrame } from './api-router';
 import { guardRequest, newToken, tokenCookie } from './http-guard';
 import { RunRegistry } from './run/run-registry';
 import { notBuiltText, readRendererAsset } from './static-assets';
+
+/** Methods answered as soon as they come instead of in turn (see the message handler). */
+const CONCURRENT_METHODS: ReadonlySet<ApiMethod> = new Set(['preflight.run', 'ssh.passphrase']);
 
 export interface ApiServerOptions {
   /** 0: an ephemeral port. */
@@ -147,10 +150,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const text = Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
         : Buffer.from(data as ArrayBuffer).toString('utf8');
-      chain = chain.then(async () => {
-        const response = await routeFrame(text, handlers, connection);
+      const frame = prepareFrame(text, handlers, connection);
+      const answer = async (): Promise<void> => {
+        const response = await frame.respond();
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(response));
-      });
+      };
+      // One request at a time per page, in order (terminal input, playback seeks), except the
+      // long independent ones: a preflight that takes seconds must not hold up the rest, and
+      // its own passphrase question must be answerable while it waits.
+      if (frame.method !== null && CONCURRENT_METHODS.has(frame.method)) void answer();
+      else chain = chain.then(answer);
     });
     ws.on('close', () => {
       connections.delete(connection);

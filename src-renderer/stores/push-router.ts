@@ -1,5 +1,6 @@
 import type { ApiClient } from '../api/client';
 import { useLiveRunStore } from './live-run';
+import { usePassphrasesStore } from './passphrases';
 import { usePlaybackStore } from './playback';
 import { useTerminalsStore } from './terminals';
 
@@ -8,6 +9,7 @@ export function routePushes(client: ApiClient): () => void {
   const live = useLiveRunStore();
   const playback = usePlaybackStore();
   const terminals = useTerminalsStore();
+  const passphrases = usePassphrasesStore();
   return client.onPush((push) => {
     switch (push.push) {
       case 'records':
@@ -24,6 +26,10 @@ export function routePushes(client: ApiClient): () => void {
       case 'terminal-data':
       case 'terminal-exit':
         terminals.onPush(push);
+        return;
+      case 'passphrase-request':
+      case 'passphrase-request-closed':
+        passphrases.onPush(push);
         return;
     }
   });

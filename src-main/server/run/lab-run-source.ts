@@ -13,6 +13,7 @@ import type {
 import type { RunSetup } from '../../api/api-schema';
 import { PreflightedTestbed } from '../../preflight/preflighted-testbed';
 import type { PreflightResult } from '../../preflight/preflight-result';
+import type { AskPassphrase } from '../../ssh/ssh-auth';
 import type { ProvisionedNode, Testbed } from '../../testbeds/testbed';
 import { ApiCallError } from '../api-error';
 import { checkRunDirOffThread } from './check-off-thread';
@@ -28,6 +29,8 @@ export interface LabRunSourceOptions {
   readonly scriptedFaults: boolean;
   /** Where the agents run, and for ssh the inventory and accepted host keys. */
   readonly setup: Pick<RunSetup, 'testbed' | 'inventory' | 'knownHosts' | 'acceptHostKeys'>;
+  /** ssh: asks the page that started the run for an encrypted key's passphrase. */
+  readonly askPassphrase?: AskPassphrase;
 }
 
 /** Setup lines and the preflight can come before the session has handed us its sink. */
@@ -52,6 +55,7 @@ export class LabRunSource implements RunSource {
     this.testbedImpl = testbedForSetup(options.setup, {
       log: (line) => this.toSink((s) => s.setupLog(line)),
       preflight: (result) => this.toSink((s) => this.onPreflight(s, result)),
+      askPassphrase: options.askPassphrase,
     });
     this.captureProvisioned();
     this.controller = new RunController({

@@ -4,6 +4,7 @@ import type { RunInfo, RunSetup } from '../../api/api-schema';
 import { LabError, loadLab } from '../../labs/load-lab';
 import type { LabConfig } from '../../labs/lab-schema';
 import { withOverrides } from '../../cli/run-command';
+import type { AskPassphrase } from '../../ssh/ssh-auth';
 import { ApiCallError, notFound } from '../api-error';
 import { LabRunSource } from './lab-run-source';
 import { RunSession } from './run-session';
@@ -47,7 +48,7 @@ export class RunRegistry {
   }
 
   /** A lab run from the dashboard's run setup. */
-  startFromSetup(setup: RunSetup): RunInfo {
+  startFromSetup(setup: RunSetup, askPassphrase?: AskPassphrase): RunInfo {
     const labPath = this.resolveLabPath(setup.labPath);
     let lab: LabConfig;
     try {
@@ -79,6 +80,7 @@ export class RunRegistry {
       version: this.options.version,
       scriptedFaults: setup.scriptedFaults,
       setup,
+      askPassphrase,
     });
     return this.start(source);
   }

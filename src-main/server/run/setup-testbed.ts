@@ -1,6 +1,7 @@
 import type { RunSetup } from '../../api/api-schema';
 import { testbedForRun } from '../../orchestrator/testbed-for-run';
 import type { PreflightResult } from '../../preflight/preflight-result';
+import type { AskPassphrase } from '../../ssh/ssh-auth';
 import type { Testbed } from '../../testbeds/testbed';
 import { ApiCallError } from '../api-error';
 
@@ -8,6 +9,7 @@ export interface SetupTestbedHooks {
   /** A testbed's log line (connects, uploads, kernel rules) for the run's setup log. */
   readonly log: (line: string) => void;
   readonly preflight: (result: PreflightResult) => void;
+  readonly askPassphrase?: AskPassphrase;
 }
 
 /**
@@ -25,6 +27,7 @@ export function testbedForSetup(
       acceptHostKeys: setup.acceptHostKeys,
       knownHostsFile: setup.knownHosts,
       interactive: false,
+      askPassphrase: hooks.askPassphrase,
       log: hooks.log,
       onPreflight: hooks.preflight,
     });

@@ -4,6 +4,7 @@ import { KnownHosts, defaultKnownHostsFiles } from '../../ssh/known-hosts';
 import { SshConfig } from '../../ssh/ssh-config';
 import { resolveTarget } from '../../ssh/ssh-target';
 import type { AcceptUnknownHost } from '../../ssh/host-key-policy';
+import type { AskPassphrase } from '../../ssh/ssh-auth';
 import { SshTestbed } from './ssh-testbed';
 
 export interface InventoryTestbedOptions {
@@ -14,6 +15,8 @@ export interface InventoryTestbedOptions {
   readonly knownHostsFile?: string;
   /** Ask about unknown keys on the terminal when stdin is one. */
   readonly interactive?: boolean;
+  /** The passphrase of an encrypted identity file; absent: such a key is an error. */
+  readonly askPassphrase?: AskPassphrase;
   readonly log?: (line: string) => void;
 }
 
@@ -48,6 +51,7 @@ export function sshTestbedFromInventory(options: InventoryTestbedOptions): SshTe
       fingerprints: options.acceptHostKeys ?? [],
       ...(options.interactive === true ? { ask: askOnTerminal } : {}),
     },
+    askPassphrase: options.askPassphrase,
     log: options.log,
   });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_REQUEST_BYTES } from '../../../src-main/api/api-schema';
 import { ApiCallError } from '../../../src-main/server/api-error';
-import { routeFrame, type ApiHandlers } from '../../../src-main/server/api-router';
+import { prepareFrame, routeFrame, type ApiHandlers } from '../../../src-main/server/api-router';
 
 /** Handlers that answer hello and runs.list, and fail run.stop in two ways. */
 function handlers(): ApiHandlers<{ calls: string[] }> {
@@ -124,5 +124,30 @@ describe('api router: every bad frame gets a clear error, nothing throws', () =>
     const r = await routeFrame(big, handlers(), ctx);
     expect(r).toMatchObject({ id: -1, ok: false, error: { code: 'bad-request' } });
     if (!r.ok) expect(r.error.message).toMatch(/exceeds the limit/);
+  });
+});
+
+describe('api router: prepareFrame parses now and runs the handler later', () => {
+  it('names the method of a good frame and calls its handler only on respond()', async () => {
+    const ctx = { calls: [] as string[] };
+    const frame = prepareFrame(
+      JSON.stringify({ id: 4, method: 'hello', params: { apiVersion: 1 } }),
+      handlers(),
+      ctx,
+    );
+    expect(frame.method).toBe('hello');
+    expect(ctx.calls).toEqual([]);
+    expect(await frame.respond()).toMatchObject({ id: 4, ok: true });
+    expect(ctx.calls).toEqual(['hello']);
+  });
+
+  it('has no method for a frame that names none (its error is ready at once)', async () => {
+    const frame = prepareFrame('not json', handlers(), { calls: [] });
+    expect(frame.method).toBeNull();
+    expect(await frame.respond()).toMatchObject({
+      id: -1,
+      ok: false,
+      error: { code: 'bad-request' },
+    });
   });
 });
