@@ -1,19 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRecordings } from '../../src-main/record/recording-reader';
 import { RUN_FILES, type RunRecord } from '../../src-main/record/schema';
 import {
   e2eUnavailable,
-  ensureRendererBuilt,
-  launchChromium,
+  openDashboard,
   overlappingText,
   screenshot,
-  startServe,
-  VIEWPORT,
   waitFor,
+  type OpenDashboard,
   type Served,
 } from './support/dashboard-harness';
 
@@ -26,25 +24,18 @@ const unavailable = e2eUnavailable();
 if (unavailable !== null) console.warn(`skipping the dashboard e2e tests: ${unavailable}`);
 
 describe.skipIf(unavailable !== null)('dashboard end to end (Chromium)', () => {
+  let dashboard: OpenDashboard;
   let served: Served;
-  let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    ensureRendererBuilt();
-    served = await startServe();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: VIEWPORT });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    dashboard = await openDashboard();
+    ({ served, page, pageErrors } = dashboard);
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
+    await dashboard?.close();
   }, 60_000);
 
   const throughput = async (): Promise<number> =>

@@ -1,17 +1,15 @@
 import { execFile } from 'node:child_process';
 import { hostname } from 'node:os';
 import { promisify } from 'node:util';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTool } from '../../src-main/testbeds/netns/run-tool';
 import {
   e2eUnavailable,
-  ensureRendererBuilt,
-  launchChromium,
+  openDashboard,
   screenshot,
-  startServe,
-  VIEWPORT,
   waitFor,
+  type OpenDashboard,
   type Served,
 } from './support/dashboard-harness';
 
@@ -52,23 +50,18 @@ async function leftoversOf(id: string): Promise<string[]> {
 }
 
 describe.skipIf(skipReason !== null)('a node terminal over SSH (Chromium, netns testbed)', () => {
+  let dashboard: OpenDashboard;
   let served: Served;
-  let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    ensureRendererBuilt();
-    served = await startServe();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: VIEWPORT });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    dashboard = await openDashboard();
+    ({ served, page, pageErrors } = dashboard);
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close();
-    // Stopping the server stops its runs, which tears the testbed down.
-    await served?.stop();
+    await dashboard?.close();
   }, 90_000);
 
   /** What the active xterm shows, one string per screen row. */

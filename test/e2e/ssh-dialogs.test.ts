@@ -1,18 +1,17 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeEncryptedKey } from '../support/ssh-keys';
 import { SSH_KEYGEN_PATH, sshdUnavailableReason, startSshd, type TestSshd } from '../support/sshd';
 import {
   e2eUnavailable,
-  ensureRendererBuilt,
-  launchChromium,
+  openDashboard,
   screenshot,
-  startServe,
-  VIEWPORT,
   waitFor,
+  type OpenDashboard,
   type Served,
 } from './support/dashboard-harness';
 
@@ -29,27 +28,20 @@ if (skipReason !== null) console.warn(`skipping the host-key dialog e2e test: ${
 
 describe.skipIf(skipReason !== null)('SSH dialogs in the app (Chromium, a real sshd)', () => {
   let sshd: TestSshd;
+  let dashboard: OpenDashboard;
   let served: Served;
-  let browser: Browser;
   let page: Page;
   let dir: string;
   let inventory: string;
   let encryptedInventory: string;
   let userKnownHosts: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    ensureRendererBuilt();
     dir = await mkdtemp(join(tmpdir(), 'faultlab-e2e-ssh-dialogs-'));
     const encryptedKey = join(dir, 'encrypted_ed25519');
-    const made = spawnSync(
-      SSH_KEYGEN_PATH,
-      ['-q', '-t', 'ed25519', '-N', PASSPHRASE, '-C', 'encrypted', '-f', encryptedKey],
-      { timeout: 10_000 },
-    );
-    if (made.status !== 0) throw new Error(`ssh-keygen failed: ${String(made.stderr)}`);
     sshd = await startSshd({
-      extraAuthorizedKeys: [(await readFile(`${encryptedKey}.pub`, 'utf8')).trim()],
+      extraAuthorizedKeys: [makeEncryptedKey(encryptedKey, PASSPHRASE)],
     });
     const inventoryOf = async (name: string, key: string): Promise<string> => {
       const path = join(dir, name);
@@ -64,15 +56,12 @@ describe.skipIf(skipReason !== null)('SSH dialogs in the app (Chromium, a real s
     // An empty known_hosts of the test's own: the host is unknown to it.
     userKnownHosts = join(dir, 'known_hosts');
     await writeFile(userKnownHosts, '');
-    served = await startServe({ XDG_CONFIG_HOME: join(dir, 'config') });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: VIEWPORT });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    dashboard = await openDashboard({ XDG_CONFIG_HOME: join(dir, 'config') });
+    ({ served, page, pageErrors } = dashboard);
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
+    await dashboard?.close();
     await sshd?.stop();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   }, 60_000);

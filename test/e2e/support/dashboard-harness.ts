@@ -219,3 +219,43 @@ export async function overlappingText(page: Page): Promise<string[]> {
     return out;
   });
 }
+
+/** A served dashboard with one Chromium page on it, collecting the page's errors. */
+export interface OpenDashboard {
+  readonly served: Served;
+  readonly browser: Browser;
+  readonly page: Page;
+  /** Uncaught exceptions and console errors of the page, for `expect(...).toEqual([])`. */
+  readonly pageErrors: string[];
+  close(): Promise<void>;
+}
+
+/** Build the renderer if needed, start `faultlab serve` (with `env`) and open a page on it. */
+export async function openDashboard(env: Record<string, string> = {}): Promise<OpenDashboard> {
+  ensureRendererBuilt();
+  const served = await startServe(env);
+  let browser: Browser;
+  try {
+    browser = await launchChromium();
+  } catch (err) {
+    await served.stop();
+    throw err;
+  }
+  const page = await browser.newPage({ viewport: VIEWPORT });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(msg.text());
+  });
+  return {
+    served,
+    browser,
+    page,
+    pageErrors,
+    async close() {
+      await browser.close();
+      // Stopping the server stops its runs, which tears their testbeds down.
+      await served.stop();
+    },
+  };
+}

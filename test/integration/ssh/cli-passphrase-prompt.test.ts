@@ -1,15 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn, type IPty } from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  SSH_KEYGEN_PATH,
-  sshdUnavailableReason,
-  startSshd,
-  type TestSshd,
-} from '../../support/sshd';
+import { makeEncryptedKey } from '../../support/ssh-keys';
+import { sshdUnavailableReason, startSshd, type TestSshd } from '../../support/sshd';
 
 /**
  * `faultlab preflight` on a terminal with an encrypted identity file: the passphrase is asked
@@ -32,15 +27,7 @@ describe.skipIf(skipReason !== null)('the CLI passphrase prompt (a real pty, a r
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'faultlab-cli-passphrase-'));
     const key = join(dir, 'encrypted_ed25519');
-    const made = spawnSync(
-      SSH_KEYGEN_PATH,
-      ['-q', '-t', 'ed25519', '-N', PASSPHRASE, '-C', 'encrypted', '-f', key],
-      { timeout: 10_000 },
-    );
-    if (made.status !== 0) throw new Error(`ssh-keygen failed: ${String(made.stderr)}`);
-    sshd = await startSshd({
-      extraAuthorizedKeys: [(await readFile(`${key}.pub`, 'utf8')).trim()],
-    });
+    sshd = await startSshd({ extraAuthorizedKeys: [makeEncryptedKey(key, PASSPHRASE)] });
     inventory = join(dir, 'hosts.yaml');
     await writeFile(
       inventory,
