@@ -11,6 +11,7 @@ export const PREFLIGHT_CHECKS = [
   'ports',
   'clock',
   'rtt',
+  'bandwidth',
   'kernel-faults',
 ] as const;
 export type PreflightCheckName = (typeof PREFLIGHT_CHECKS)[number];
@@ -31,6 +32,8 @@ export const preflightCheckSchema = z
     value_ms: z.number().nullable(),
     /** Its uncertainty in ms (clock: ± RTT/2 of the exec). */
     uncertainty_ms: z.number().nullable(),
+    /** For bandwidth: megabits per second from `host` to `peer`. */
+    value_mbps: z.number().nullable().default(null),
   })
   .strict();
 export type PreflightCheck = z.infer<typeof preflightCheckSchema>;
@@ -73,4 +76,9 @@ export class PreflightFailed extends Error {
       `preflight: ${failed.length} required check(s) failed, the run is refused:\n  ${failed.join('\n  ')}`,
     );
   }
+}
+
+/** "940 Mbit/s", "9.41 Gbit/s". */
+export function formatMbps(mbps: number): string {
+  return mbps >= 1000 ? `${(mbps / 1000).toFixed(2)} Gbit/s` : `${mbps.toFixed(0)} Mbit/s`;
 }

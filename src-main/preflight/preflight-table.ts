@@ -1,5 +1,5 @@
 import { formatTable } from '../cli/table';
-import type { PreflightCheck, PreflightResult } from './preflight-result';
+import { formatMbps, type PreflightCheck, type PreflightResult } from './preflight-result';
 
 const MARK: Record<PreflightCheck['status'], string> = {
   pass: 'ok',
@@ -44,15 +44,23 @@ export function formatPreflight(result: PreflightResult): string[] {
     ),
   );
   const rtts = result.checks.filter((c) => c.check === 'rtt');
+  const bandwidthOf = (c: PreflightCheck): string => {
+    const b = result.checks.find(
+      (x) => x.check === 'bandwidth' && x.host === c.host && x.peer === c.peer,
+    );
+    if (b === undefined) return '-';
+    return b.value_mbps === null ? MARK[b.status] : formatMbps(b.value_mbps);
+  };
   if (rtts.length > 0) {
     lines.push('');
     lines.push(
       ...formatTable(
-        ['from', 'to', 'rtt (median)', 'detail'],
+        ['from', 'to', 'rtt (median)', 'bandwidth', 'detail'],
         rtts.map((c) => [
           c.host ?? '',
           c.peer ?? '',
           c.value_ms === null ? MARK[c.status] : `${c.value_ms.toFixed(2)} ms`,
+          bandwidthOf(c),
           c.status === 'pass' ? c.detail.replace(/^median [\d.]+ ms /, '') : c.detail,
         ]),
       ),

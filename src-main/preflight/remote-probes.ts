@@ -64,17 +64,65 @@ export function parseKernelProbe(stdout: string): KernelProbe | null {
 }
 
 /**
- * An echo server on `address`, port 0: prints its port, echoes every byte back, exits when
- * its stdin closes (the SSH channel ends) or after `lifetime_s`, whichever comes first.
+ * A probe server on `address`, port 0: prints its port, then serves each connection by its
+ * first byte: "b" makes it a sink that answers, when the sender ends, with the bytes it got
+ * and the ms from their first to their last (bandwidth); anything else is echoed back, byte for
+ * byte (RTT). Exits when its stdin closes (the SSH channel ends) or after `lifetime_s`.
  */
 export function echoServerCommand(nodePath: string, address: string, lifetime_s: number): string {
   const script =
-    'const net=require("net");const s=net.createServer({noDelay:true},c=>{c.on("error",()=>{});c.pipe(c)});' +
+    'const net=require("net");const s=net.createServer({noDelay:true},c=>{c.on("error",()=>{});' +
+    'c.once("data",d=>{if(d[0]===98){let n=d.length-1,t0=process.hrtime.bigint(),t1=t0;' +
+    'c.on("data",x=>{n+=x.length;t1=process.hrtime.bigint()});' +
+    'c.on("end",()=>c.end(JSON.stringify({bytes:n,ms:Number(t1-t0)/1e6})+"\\n"))}' +
+    'else{c.write(d);c.pipe(c)}})});' +
     's.on("error",e=>{console.error(e.message);process.exit(1)});' +
     's.listen(0,process.argv[1],()=>console.log(s.address().port));' +
     'process.stdin.on("end",()=>process.exit(0));process.stdin.resume();' +
     'setTimeout(()=>process.exit(0),+process.argv[2]*1000).unref();';
   return `${shellQuote(nodePath)} -e ${shellQuote(script)} ${shellQuote(address)} ${lifetime_s}`;
+}
+
+/**
+ * Send to a probe server's sink for `duration_ms` (at most `cap_bytes`), as fast as TCP takes
+ * it, then print what the sink measured: {"bytes":N,"ms":M}, or "error <reason>" (exit 1).
+ */
+export function bandwidthClientCommand(
+  nodePath: string,
+  address: string,
+  port: number,
+  duration_ms: number,
+  cap_bytes: number,
+  timeout_ms: number,
+): string {
+  const script =
+    'const net=require("net");const [a,p,ms,cap,t]=process.argv.slice(1);' +
+    'const fail=m=>{console.log("error "+m);process.exit(1)};' +
+    'setTimeout(()=>fail("no answer within "+t+" ms"),+t).unref();' +
+    'const buf=Buffer.alloc(65536,120);let sent=0;let out="";' +
+    'const c=net.connect({host:a,port:+p},()=>{c.write("b");const end=Date.now()+ +ms;' +
+    'const pump=()=>{for(;;){if(Date.now()>=end||sent>=+cap){c.end();return}' +
+    'sent+=buf.length;if(!c.write(buf)){c.once("drain",pump);return}}};pump()});' +
+    'c.on("data",d=>{out+=d});c.on("end",()=>{console.log(out.trim());process.exit(0)});' +
+    'c.on("error",e=>fail(e.code||e.message))';
+  return `${shellQuote(nodePath)} -e ${shellQuote(script)} ${shellQuote(address)} ${port} ${duration_ms} ${cap_bytes} ${timeout_ms}`;
+}
+
+/** Megabits per second from the sink's answer, or why there is none. */
+export function parseBandwidth(
+  stdout: string,
+): { mbps: number; bytes: number; ms: number } | string {
+  const text = stdout.trim();
+  if (text.startsWith('error ')) return text.slice(6);
+  try {
+    const v = JSON.parse(text) as { bytes?: unknown; ms?: unknown };
+    if (typeof v.bytes === 'number' && typeof v.ms === 'number' && v.bytes > 0 && v.ms > 0) {
+      return { mbps: (v.bytes * 8) / (v.ms * 1000), bytes: v.bytes, ms: v.ms };
+    }
+  } catch {
+    // Reported below.
+  }
+  return `unexpected output "${text.slice(0, 120)}"`;
 }
 
 /**

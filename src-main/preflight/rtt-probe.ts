@@ -1,11 +1,18 @@
 import type { ClientChannel } from 'ssh2';
 import type { SshConnection } from '../ssh/ssh-connection';
-import { echoServerCommand, median, parseRttSamples, rttClientCommand } from './remote-probes';
+import {
+  bandwidthClientCommand,
+  echoServerCommand,
+  median,
+  parseBandwidth,
+  parseRttSamples,
+  rttClientCommand,
+} from './remote-probes';
 
 /**
- * RTT between two hosts as the agents would see it: an echo server on one host's agent
- * address, a client on the other timing one-byte round trips over TCP, both started with the
- * hosts' own node over SSH exec.
+ * RTT and bandwidth between two hosts as the agents would see them: a probe server on one
+ * host's agent address, a client on the other timing one-byte round trips over TCP, or
+ * streaming to it for a moment; both started with the hosts' own node over SSH exec.
  */
 
 export interface ProbeHost {
@@ -101,4 +108,41 @@ export async function measureRtt(
     max_ms: Math.max(...parsed),
     samples: parsed.length,
   };
+}
+
+export interface BandwidthMeasurement {
+  readonly mbps: number;
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+/** `from` streams to `to`'s probe server for `duration_ms`; a string is why it could not. */
+export async function measureBandwidth(
+  from: ProbeHost,
+  to: ProbeHost,
+  server: EchoServer,
+  duration_ms: number,
+  cap_bytes: number,
+  timeout_ms: number,
+): Promise<BandwidthMeasurement | string> {
+  let r;
+  try {
+    r = await from.connection.exec(
+      bandwidthClientCommand(
+        from.nodePath,
+        to.address,
+        server.port,
+        duration_ms,
+        cap_bytes,
+        timeout_ms,
+      ),
+      { timeoutMs: timeout_ms + 10_000 },
+    );
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const parsed = parseBandwidth(r.stdout);
+  if (typeof parsed === 'string')
+    return r.stderr.trim() === '' ? parsed : `${parsed}; ${r.stderr.trim().slice(0, 200)}`;
+  return parsed;
 }

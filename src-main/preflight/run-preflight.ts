@@ -7,10 +7,16 @@ import {
   NODE_PROBE_COMMAND,
   parseNodeProbe,
 } from '../testbeds/ssh/remote-commands';
-import type { PreflightCheck, PreflightResult } from './preflight-result';
+import { formatMbps, type PreflightCheck, type PreflightResult } from './preflight-result';
 import { measureClockOffset } from './clock-probe';
 import { KERNEL_PROBE_COMMAND, parseKernelProbe, parsePorts, portsCommand } from './remote-probes';
-import { measureRtt, startEchoServer, type EchoServer, type ProbeHost } from './rtt-probe';
+import {
+  measureBandwidth,
+  measureRtt,
+  startEchoServer,
+  type EchoServer,
+  type ProbeHost,
+} from './rtt-probe';
 
 /** One host as the preflight sees it: its link (or why there is none) and the agent ports. */
 export interface PreflightHost {
@@ -45,12 +51,15 @@ export interface PreflightOptions {
 }
 
 const RTT_TIMEOUT_MS = 5_000;
+/** How long each pair streams for the bandwidth estimate, and at most how much. */
+const BANDWIDTH_PROBE_MS = 250;
+const BANDWIDTH_CAP_BYTES = 256 * 1024 * 1024;
 
-type Row = Omit<PreflightCheck, 'peer' | 'value_ms' | 'uncertainty_ms'> &
-  Partial<Pick<PreflightCheck, 'peer' | 'value_ms' | 'uncertainty_ms'>>;
+type Row = Omit<PreflightCheck, 'peer' | 'value_ms' | 'uncertainty_ms' | 'value_mbps'> &
+  Partial<Pick<PreflightCheck, 'peer' | 'value_ms' | 'uncertainty_ms' | 'value_mbps'>>;
 
 function row(r: Row): PreflightCheck {
-  return { peer: null, value_ms: null, uncertainty_ms: null, ...r };
+  return { peer: null, value_ms: null, uncertainty_ms: null, value_mbps: null, ...r };
 }
 
 async function exec(
@@ -249,7 +258,40 @@ async function pool<T>(
   );
 }
 
-/** Pairwise RTTs between hosts with a working node (each unordered pair once). */
+/**
+ * Bandwidth from one host to another, advisory: pairs are probed a few at a time, so on hosts
+ * that share a machine (netns) or a link the figure is a lower bound.
+ */
+async function bandwidthCheck(
+  from: ProbeHost,
+  to: ProbeHost,
+  server: EchoServer,
+): Promise<PreflightCheck> {
+  const base = { host: from.name, peer: to.name, check: 'bandwidth', required: false } as const;
+  const b = await measureBandwidth(
+    from,
+    to,
+    server,
+    BANDWIDTH_PROBE_MS,
+    BANDWIDTH_CAP_BYTES,
+    RTT_TIMEOUT_MS,
+  );
+  if (typeof b === 'string') {
+    return row({
+      ...base,
+      status: 'warn',
+      detail: `could not measure the bandwidth to ${to.address}: ${b}`,
+    });
+  }
+  return row({
+    ...base,
+    status: 'pass',
+    detail: `${formatMbps(b.mbps)} (${(b.bytes / 1e6).toFixed(1)} MB in ${b.ms.toFixed(0)} ms over TCP)`,
+    value_mbps: b.mbps,
+  });
+}
+
+/** Pairwise RTTs (and bandwidths) between hosts with a working node (each pair once). */
 async function rttChecks(
   hosts: readonly ProbeHost[],
   options: PreflightOptions,
@@ -277,6 +319,7 @@ async function rttChecks(
         return;
       }
       const m = await measureRtt(from, to, server, options.rttSamples ?? 20, RTT_TIMEOUT_MS);
+      if (typeof m !== 'string') checks.push(await bandwidthCheck(from, to, server));
       checks.push(
         typeof m === 'string'
           ? row({

@@ -135,6 +135,14 @@ describe.skipIf(unavailable !== null)('preflight over real sshds', () => {
         expect(c.value_ms!).toBeGreaterThan(0);
         expect(c.value_ms!).toBeLessThan(100);
       }
+      // Bandwidth of every pair, streamed over TCP for a moment (loopback: far above 10 Mbit/s).
+      const bandwidths = result.checks.filter((c) => c.check === 'bandwidth');
+      expect(bandwidths.map((c) => `${c.host}-${c.peer}`)).toEqual(['h1-h2', 'h1-h3', 'h2-h3']);
+      for (const c of bandwidths) {
+        expect(c.status, c.detail).toBe('pass');
+        expect(c.value_mbps!).toBeGreaterThan(10);
+      }
+      expect(out.join('\n')).toMatch(/from\s+to\s+rtt \(median\)\s+bandwidth/);
       expect(out.join('\n')).toMatch(/host\s+address\s+reachable\s+node\s+ports\s+clock offset/);
       expect(out.at(-1)).toMatch(/^preflight passed/);
     },
