@@ -7,6 +7,7 @@ import { findTool } from '../../src-main/testbeds/netns/run-tool';
 import {
   e2eUnavailable,
   openDashboard,
+  overlappingText,
   screenshot,
   waitFor,
   type OpenDashboard,
@@ -96,7 +97,8 @@ describe.skipIf(skipReason !== null)('a node terminal over SSH (Chromium, netns 
       200,
     );
     await screenshot(page, '20-netns-preflight');
-    expect(ok, 'the preflight of 4 fresh namespaces passes').toBe('true');
+    expect(await overlappingText(page), 'run setup with the preflight table').toEqual([]);
+    expect(ok, `the preflight of 4 fresh namespaces passes (got: ${ok})`).toBe('true');
     const checks = await page.$$eval('[data-testid=preflight-row]', (rows) =>
       rows.map((r) => `${r.getAttribute('data-check')}:${r.getAttribute('data-status')}`),
     );
@@ -127,6 +129,7 @@ describe.skipIf(skipReason !== null)('a node terminal over SSH (Chromium, netns 
       /Testbed: netns · preflight passed \(4 hosts/,
     );
     await screenshot(page, '21-netns-live-run');
+    expect(await overlappingText(page), 'live run with the testbed panel open').toEqual([]);
 
     await page.click('[data-testid=nav-terminal]');
     await page.selectOption('[data-testid=terminal-node]', 'n1');

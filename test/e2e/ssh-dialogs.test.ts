@@ -9,6 +9,7 @@ import { SSH_KEYGEN_PATH, sshdUnavailableReason, startSshd, type TestSshd } from
 import {
   e2eUnavailable,
   openDashboard,
+  overlappingText,
   screenshot,
   waitFor,
   type OpenDashboard,
@@ -93,6 +94,10 @@ describe.skipIf(skipReason !== null)('SSH dialogs in the app (Chromium, a real s
     await page.click('[data-testid=run-preflight]');
     await page.waitForSelector('[data-testid=host-key-dialog]', { timeout: 60_000 });
     await screenshot(page, '23-host-key-dialog');
+    expect(
+      await overlappingText(page, '[data-testid=host-key-dialog]'),
+      'the host-key dialog',
+    ).toEqual([]);
     const shown = await page.$$eval('[data-testid=host-key]', (items) =>
       items.map((i) => i.textContent ?? ''),
     );
@@ -162,6 +167,10 @@ describe.skipIf(skipReason !== null)('SSH dialogs in the app (Chromium, a real s
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid=passphrase-wrong]', { timeout: 30_000 });
     await screenshot(page, '25-passphrase-dialog-retry');
+    expect(
+      await overlappingText(page, '[data-testid=passphrase-dialog]'),
+      'the passphrase dialog',
+    ).toEqual([]);
     await page.fill('[data-testid=passphrase-input]', PASSPHRASE);
     await page.click('[data-testid=passphrase-submit]');
     expect(await preflightOutcome()).toBe('true');

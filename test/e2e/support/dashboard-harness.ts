@@ -161,12 +161,14 @@ export async function waitFor<T>(
 
 /**
  * Visible text boxes on the page that overlap one another (leaf elements with their own text,
- * ignoring ones nested in each other). A finished view has none.
+ * ignoring ones nested in each other). A finished view has none. `within`: only the text
+ * inside this element counts (a modal dialog lies over the page on purpose).
  */
-export async function overlappingText(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
+export async function overlappingText(page: Page, within = 'body'): Promise<string[]> {
+  return page.evaluate((rootSelector) => {
     const boxes: { el: Element; r: DOMRect; text: string }[] = [];
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_ELEMENT);
+    const root = document.querySelector(rootSelector) ?? document.body;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT);
     for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
       const el = node as HTMLElement;
       const own = Array.from(el.childNodes)
@@ -217,7 +219,7 @@ export async function overlappingText(page: Page): Promise<string[]> {
       }
     }
     return out;
-  });
+  }, within);
 }
 
 /** A served dashboard with one Chromium page on it, collecting the page's errors. */
