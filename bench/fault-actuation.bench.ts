@@ -81,6 +81,7 @@ async function kernelActuation(): Promise<void> {
       healed.push((await controller.heal(`f${i}`)).actuation_ms);
     }
     await controller.healAll();
+    controller.close();
     console.log(summary('kernel rules (netns, nft), partition', applied));
     console.log(summary('kernel rules (netns, nft), heal', healed));
   } finally {

@@ -82,6 +82,34 @@ export async function uploadIfChanged(
       `cannot create ${dir} on ${where} for the upload: ${mkdir.stderr.trim()}; check the work dir and its permissions`,
     );
   }
+  await uploadFile(client, localPath, remotePath, where, options);
+  const after = await remoteSha256(client, remotePath, where);
+  if (after !== local.sha256) {
+    throw new Error(
+      `upload of ${localPath} to ${where}:${remotePath} arrived corrupted: sha256 ${String(after)} there, ${local.sha256} here; try the deploy again`,
+    );
+  }
+  return {
+    status: 'uploaded',
+    remotePath,
+    sha256: local.sha256,
+    bytes: local.bytes,
+    message: `${where}:${remotePath}: uploaded ${String(local.bytes)} bytes`,
+  };
+}
+
+/**
+ * Send `localPath` to `remotePath` by SFTP alone (no command runs on the host, so no shell
+ * startup files either): written beside the target, then renamed over it. The directory must
+ * exist. Callers that need the content checked hash it afterwards.
+ */
+export async function uploadFile(
+  client: Client,
+  localPath: string,
+  remotePath: string,
+  where: string,
+  options: UploadOptions = {},
+): Promise<void> {
   const temp = `${remotePath}.faultlab-upload-${randomBytes(6).toString('hex')}`;
   await withSftp(client, where, options.timeoutMs ?? 120_000, async (sftp) => {
     try {
@@ -98,19 +126,6 @@ export async function uploadIfChanged(
       );
     }
   });
-  const after = await remoteSha256(client, remotePath, where);
-  if (after !== local.sha256) {
-    throw new Error(
-      `upload of ${localPath} to ${where}:${remotePath} arrived corrupted: sha256 ${String(after)} there, ${local.sha256} here; try the deploy again`,
-    );
-  }
-  return {
-    status: 'uploaded',
-    remotePath,
-    sha256: local.sha256,
-    bytes: local.bytes,
-    message: `${where}:${remotePath}: uploaded ${String(local.bytes)} bytes`,
-  };
 }
 
 async function withSftp<T>(

@@ -6,7 +6,7 @@ import { preferredHostKeyAlgorithms, type KnownHosts } from './known-hosts';
 import { loadAuth, type AskPassphrase, type LoadedAuth } from './ssh-auth';
 import { execOn, type ExecOptions, type ExecResult } from './ssh-exec';
 import { openShell, type ShellOptions, type SshShell } from './ssh-shell';
-import { uploadIfChanged, type UploadOptions, type UploadResult } from './sftp-upload';
+import { uploadFile, uploadIfChanged, type UploadOptions, type UploadResult } from './sftp-upload';
 
 /**
  * One SSH connection to one host, over ssh2: verified host key, key or agent auth, optional
@@ -151,6 +151,11 @@ export class SshConnection {
     options?: UploadOptions,
   ): Promise<UploadResult> {
     return uploadIfChanged(this.requireClient(), localPath, remotePath, this.where, options);
+  }
+
+  /** Send a file by SFTP only (the directory must exist); see sftp-upload.ts. */
+  async upload(localPath: string, remotePath: string, options?: UploadOptions): Promise<void> {
+    return uploadFile(this.requireClient(), localPath, remotePath, this.where, options);
   }
 
   /** A long-lived command whose stdin/stdout stay open (a command shell); closed by dispose(). */

@@ -16,8 +16,12 @@ import { NODE_IFNAME } from './netns-names';
  * exec nft` per node (N processes, not atomic across nodes). The bridge family sees bridged
  * frames natively; it does not depend on br_netfilter or its sysctls.
  *
- * A fault is one base chain of its own (`f<n>`): healing a fault deletes its chain, leaving
- * every other fault's rules in force. A drop in any base chain is final, so faults compose.
+ * A fault is one base chain of its own (`f<n>`): healing a fault puts a `return` at the head
+ * of its chain (in a base chain, the chain's accept policy), leaving every other fault's rules
+ * in force. A drop in any base chain is final, so faults compose. Healed chains are deleted
+ * later, when no fault is being changed: any deletion makes the kernel wait out an RCU grace
+ * period before the batch returns (15-25 ms here; ~100 ms for four base chains), while an
+ * insert takes effect at once (~6 ms with the `nft` start).
  *
  * A one-way cut a→b drops a's packets to b at the IP level, as a broken link would. TCP needs
  * both directions, so b cannot open a TCP connection to a either (a's SYN-ACK travels a→b);
@@ -99,6 +103,13 @@ export function nftFaultScript(
     lines.push(`add rule ${t} ${chain} ip saddr . ip daddr { ${set} } drop`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Heal fault chains in one atomic batch: nothing after the `return` matches any more. */
+export function nftNeutralizeScript(table: NftTableRef, chains: readonly string[]): string {
+  return (
+    chains.map((c) => `insert rule ${table.family} ${table.name} ${c} return`).join('\n') + '\n'
+  );
 }
 
 /** Delete fault chains (their rules go with them) in one atomic batch. */

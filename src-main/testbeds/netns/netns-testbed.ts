@@ -208,7 +208,10 @@ export class NetnsTestbed implements Testbed {
     const kc = this.kernelController;
     this.kernelController = null;
     this.kernel = null;
-    if (kc !== null) await kc.healAll().catch((e: Error) => problems.push(e.message));
+    if (kc !== null) {
+      await kc.healAll().catch((e: Error) => problems.push(e.message));
+      kc.close();
+    }
     const info = this.info;
     this.info = null;
     if (info !== null) {

@@ -14,6 +14,22 @@ export const NODE_PROBE_COMMAND =
   'command -v node >/dev/null 2>&1 || { echo "faultlab: node not found on PATH=$PATH" >&2; exit 127; }; ' +
   'printf "%s\\n" "$(command -v node)"; node --version; printf "%s\\n" "$HOME"';
 
+/**
+ * The probe, and when `ports` is given, that many free ports on `ports.address` on a 4th line
+ * (the same Node start a separate search would cost, paid while the shell is already busy).
+ * A failed search prints no 4th line, so the probe still tells what it found about Node.
+ */
+export function nodeProbeCommand(ports: { address: string; count: number } | null): string {
+  if (ports === null || ports.count === 0) return NODE_PROBE_COMMAND;
+  return `${NODE_PROBE_COMMAND}; { ${freePortsCommand('node', ports.address, ports.count)} 2>/dev/null || true; }`;
+}
+
+/** The ports line of nodeProbeCommand's output, or null when there is none (or it is bad). */
+export function parseProbedPorts(stdout: string, count: number): number[] | null {
+  const line = stdout.trim().split('\n')[3];
+  return line === undefined ? null : parsePorts(line, count);
+}
+
 export interface NodeProbe {
   readonly nodePath: string;
   readonly version: string;
@@ -120,15 +136,53 @@ export function signalAgentCommand(
 }
 
 /**
- * A watcher: prints its own PID (so teardown can stop it), then waits for the agent's wrapper
- * and prints the exit status. Polls at 50 ms: `wait` cannot wait for another session's process.
+ * A watcher started in the background of the host's command shell: waits for the agent's
+ * wrapper, then reports the exit status through `notice` (RemoteShell.noticeCommand, given the
+ * shell expression of the status). Polls at 50 ms: `wait` cannot wait for another session's
+ * process. It ends with the agent; a shell closed under it only loses the report.
  */
-export function watchAgentCommand(wrapperPid: number, f: AgentFiles): string {
-  return [
-    'echo $$',
-    `while kill -0 ${wrapperPid} 2>/dev/null; do sleep 0.05; done`,
-    `cat ${shellQuote(f.exitFile)} 2>/dev/null || echo unknown`,
-  ].join('\n');
+export function watchAgentCommand(
+  wrapperPid: number,
+  f: AgentFiles,
+  notice: (valueExpr: string) => string,
+): string {
+  return (
+    `( while kill -0 ${wrapperPid} 2>/dev/null; do sleep 0.05; done; ` +
+    `s=$(cat ${shellQuote(f.exitFile)} 2>/dev/null || echo unknown); ${notice('"$s"')} ) 2>/dev/null &`
+  );
+}
+
+/** Write `text` to `path` readable by the owner only, through the command shell (no stdin). */
+export function writeFileCommand(path: string, text: string): string {
+  return `umask 077 && printf '%s\n' ${shellQuote(text)} > ${shellQuote(path)}`;
+}
+
+/**
+ * Make the bundle's directory, then print where it is (the machine id and the directory's
+ * device:inode, so hosts that are one filesystem — namespaces of one machine, a shared NFS
+ * home — are told apart from hosts that merely use the same path) and the sha256 of the
+ * bundle there (nothing when it is missing): the deploy decides on uploads in one round trip.
+ */
+export function bundleCheckCommand(bundlePath: string): string {
+  const dir = shellQuote(posix.dirname(bundlePath));
+  return (
+    `mkdir -p -- ${dir} && ` +
+    `printf 'place %s %s\\n' "$(cat /etc/machine-id 2>/dev/null || echo -)" "$(stat -c %d:%i -- ${dir} 2>/dev/null || echo -)" && ` +
+    `{ sha256sum -- ${shellQuote(bundlePath)} 2>/dev/null || true; }`
+  );
+}
+
+/** bundleCheckCommand's answer: `place` null when the host could not say where the file is. */
+export function parseBundleCheck(stdout: string): { place: string | null; sha256: string | null } {
+  const [first = '', ...rest] = stdout.split('\n');
+  const m = /^place (\S+) (\S+)$/.exec(first.trim());
+  const place = m === null || m[1] === '-' || m[2] === '-' ? null : `${m[1]}:${m[2]}`;
+  return { place, sha256: parseSha256(rest.join('\n')) };
+}
+
+/** The hex digest in `sha256sum` output, or null (no file, or not what sha256sum prints). */
+export function parseSha256(stdout: string): string | null {
+  return /^([0-9a-f]{64})\s/.exec(stdout)?.[1] ?? null;
 }
 
 /** Exit status as the wrapper wrote it → code / signal as Node reports them. */

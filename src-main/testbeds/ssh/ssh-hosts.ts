@@ -27,6 +27,11 @@ export interface ConnectHostsOptions {
   readonly keepaliveIntervalMs?: number;
   readonly onWarning?: (message: string) => void;
   readonly onStateChange?: (name: string, change: SshStateChange) => void;
+  /**
+   * Each host's connection as soon as it is up, before the others are: work on one host need
+   * not wait for the slowest. If the set fails, these connections are disposed with it.
+   */
+  readonly onConnected?: (name: string, connection: SshConnection) => void;
 }
 
 /** The acceptance policy as ssh-connection wants it. */
@@ -86,6 +91,7 @@ export class SshHosts {
           const listener = options.onStateChange;
           connection.onStateChange((change) => listener(t.name, change));
         }
+        options.onConnected?.(t.name, connection);
         return [t.name, connection] as const;
       }),
     );

@@ -18,24 +18,22 @@ import type {
   Testbed,
   TestbedNotice,
 } from '../testbed';
+import { deployBundle, type BundleDeployEntry } from './bundle-deploy';
+import { COMMAND_TIMEOUT_MS, HostLinks, type HostState, type LinkRole } from './host-links';
 import {
   agentFiles,
   freePortsCommand,
-  MIN_NODE_MAJOR,
-  NODE_PROBE_COMMAND,
   parseExitStatus,
-  parseNodeProbe,
   parsePids,
   parsePorts,
-  remotePath,
   signalAgentCommand,
   startAgentCommand,
   watchAgentCommand,
+  writeFileCommand,
   type AgentFiles,
-  type NodeProbe,
 } from './remote-commands';
-import { RemoteShell } from './remote-shell';
-import { SshHosts, type HostKeyAcceptance } from './ssh-hosts';
+import type { RemoteShell } from './remote-shell';
+import type { HostKeyAcceptance } from './ssh-hosts';
 
 export interface SshTestbedOptions {
   readonly targets: readonly SshTarget[];
@@ -64,14 +62,6 @@ export interface SshTestbedTimings {
   start_ms: number;
 }
 
-interface HostState {
-  readonly target: SshTarget;
-  readonly probe: NodeProbe;
-  /** FaultLab's directory on the host: the bundle lives here across runs. */
-  readonly root: string;
-  readonly bundlePath: string;
-}
-
 interface RemoteNode {
   readonly node: ProvisionedNode;
   readonly host: HostState;
@@ -82,13 +72,11 @@ interface RemoteNode {
   /** Bumped at every start: a watcher of an older start reports nothing. */
   generation: number;
   exitReported: boolean;
-  watching: boolean;
+  /** The command shell whose background watcher reports this agent's exit. */
+  watchedBy: RemoteShell | null;
 }
 
 const CONTROL_CONNECT_TIMEOUT_MS = 15_000;
-const EXEC_TIMEOUT_MS = 20_000;
-/** A watcher lives as long as the agent; its exec bound is a backstop, not a schedule. */
-const WATCHER_TIMEOUT_MS = 7 * 24 * 3600_000;
 /** Unix socket paths longer than this fail to bind (sun_path is 108 bytes on Linux). */
 const MAX_SOCKET_PATH = 100;
 const MAX_EARLY_NOTICES = 200;
@@ -105,16 +93,13 @@ const MAX_EARLY_NOTICES = 200;
 export class SshTestbed implements Testbed {
   readonly kind: string;
   readonly kernelFaults: KernelFaults | null;
-  /** Links carrying the agents' control streams (heavy: every event of the run). */
-  private hosts: SshHosts | null = null;
-  /**
-   * Separate links for commands (start, kill, pause, watchers): on the stream links a kill
-   * would queue behind megabytes of events (one TCP connection, one SSH window), and a crash
-   * must take effect when the script says, not a second later.
-   */
-  private ops: SshHosts | null = null;
-  private readonly hostStates = new Map<string, HostState>();
-  private readonly shells = new Map<string, Promise<RemoteShell>>();
+  /** Stream and command links, command shells, what each host has (host-links.ts). */
+  private links: HostLinks | null = null;
+  private connecting: Promise<HostLinks> | null = null;
+  /** The agent bundle, checked (and rebuilt if stale) while the hosts are provisioned. */
+  private bundlePending: Promise<{ path: string; sha256: string }> | null = null;
+  /** Shells whose watcher notices we listen to. */
+  private readonly listened = new WeakSet<RemoteShell>();
   private readonly nodes = new Map<NodeId, RemoteNode>();
   private readonly listeners: ((notice: TestbedNotice) => void)[] = [];
   private readonly early: TestbedNotice[] = [];
@@ -128,7 +113,7 @@ export class SshTestbed implements Testbed {
     start_ms: 0,
   };
   /** What the last deploy did per host, for tests and the UI. */
-  readonly deployReport: { host: string; status: 'uploaded' | 'skipped'; message: string }[] = [];
+  readonly deployReport: BundleDeployEntry[] = [];
 
   constructor(private readonly options: SshTestbedOptions) {
     if (options.targets.length === 0) {
@@ -140,53 +125,38 @@ export class SshTestbed implements Testbed {
 
   /** Connect to every host in parallel and check Node on each (idempotent). */
   async connect(): Promise<void> {
-    if (this.hosts !== null) return;
+    await this.connectFor(undefined);
+  }
+
+  /** connect(), finding free ports along with the probe when a provision is what asks. */
+  private async connectFor(
+    portsWanted: ReadonlyMap<string, { address: string; count: number }> | undefined,
+  ): Promise<void> {
+    if (this.links !== null) return;
     const t0 = performance.now();
-    const connectOptions = (role: 'streams' | 'commands') => ({
+    this.connecting ??= HostLinks.open(this.options.targets, {
       knownHosts: this.options.knownHosts,
       acceptance: this.options.acceptance,
       askPassphrase: this.options.askPassphrase,
       agentSocket: this.options.agentSocket,
       reconnect: this.options.reconnect,
-      keepaliveIntervalMs: this.options.keepaliveIntervalMs ?? 2_000,
+      keepaliveIntervalMs: this.options.keepaliveIntervalMs,
+      defaultRoot: this.options.defaultRoot,
+      portsWanted,
       onWarning: (m: string) => this.log(m),
-      onStateChange: (name: string, change: SshStateChange) =>
-        this.onLinkChange(name, role, change),
+      onStateChange: (name, role, change) => this.onLinkChange(name, role, change),
     });
-    // The first set asks about unknown keys; the second finds them remembered or pinned.
-    const hosts = await SshHosts.connect(this.options.targets, connectOptions('streams'));
-    let ops: SshHosts | null = null;
     try {
-      ops = await SshHosts.connect(this.options.targets, connectOptions('commands'));
-      const probes = await Promise.allSettled(
-        this.options.targets.map((t) => this.probeHost(ops!.get(t.name), t)),
-      );
-      const failures = probes.flatMap((r) =>
-        r.status === 'rejected' ? [(r.reason as Error).message] : [],
-      );
-      if (failures.length > 0) throw new Error(failures.join('\n'));
-      for (const r of probes) {
-        if (r.status === 'fulfilled') this.hostStates.set(r.value.target.name, r.value);
-      }
-    } catch (err) {
-      await ops?.dispose();
-      await hosts.dispose();
-      throw err;
+      this.links = await this.connecting;
+    } finally {
+      this.connecting = null;
     }
-    this.hosts = hosts;
-    this.ops = ops;
     this.timings.connect_ms = performance.now() - t0;
   }
 
   /** The command link to a host by inventory name (preflight uses the testbed's links). */
   connection(hostName: string): SshConnection {
-    if (this.ops === null) throw new Error('SSH testbed: connect() first');
-    return this.ops.get(hostName);
-  }
-
-  private streamConnection(hostName: string): SshConnection {
-    if (this.hosts === null) throw new Error('SSH testbed: connect() first');
-    return this.hosts.get(hostName);
+    return this.requireLinks().commands(hostName);
   }
 
   get targets(): readonly SshTarget[] {
@@ -194,7 +164,7 @@ export class SshTestbed implements Testbed {
   }
 
   hostInfo(hostName: string): { nodePath: string; nodeVersion: string; root: string } | null {
-    const h = this.hostStates.get(hostName);
+    const h = this.links?.hosts.find((x) => x.target.name === hostName);
     return h === undefined
       ? null
       : { nodePath: h.probe.nodePath, nodeVersion: h.probe.version, root: h.root };
@@ -206,10 +176,23 @@ export class SshTestbed implements Testbed {
   }
 
   async provision(runId: string, plan: readonly NodePlan[]): Promise<ProvisionedNode[]> {
-    await this.connect();
-    const t0 = performance.now();
+    // A deploy follows: check the local bundle while the hosts are reached.
+    this.bundlePending ??= this.loadBundle();
     const targets = this.options.targets;
-    const placed = plan.map((p, i) => ({ p, host: this.host(targets[i % targets.length]!.name) }));
+    const targetOf = (i: number): SshTarget => targets[i % targets.length]!;
+    const portsWanted = new Map<string, { address: string; count: number }>();
+    plan.forEach((p, i) => {
+      if (p.role !== 'replica') return;
+      const t = targetOf(i);
+      portsWanted.set(t.name, {
+        address: t.host,
+        count: (portsWanted.get(t.name)?.count ?? 0) + 1,
+      });
+    });
+    await this.connectFor(portsWanted);
+    const t0 = performance.now();
+    const links = this.requireLinks();
+    const placed = plan.map((p, i) => ({ p, host: links.host(targetOf(i).name) }));
     const byHost = new Map<HostState, typeof placed>();
     for (const entry of placed) byHost.set(entry.host, [...(byHost.get(entry.host) ?? []), entry]);
     const out = new Map<NodeId, ProvisionedNode>();
@@ -226,14 +209,20 @@ export class SshTestbed implements Testbed {
             );
           }
         }
-        await this.run(
+        const replicas = entries.filter((e) => e.p.role === 'replica').length;
+        // Found by the probe when this provision connected; else searched here, in the same
+        // round trip as the run directories.
+        const probed = replicas === 0 ? [] : links.takeProbedPorts(host.target.name, replicas);
+        const printed = await links.run(
           host,
-          `umask 077 && mkdir -p ${dirs.map(shellQuote).join(' ')}`,
-          'create the run directories',
+          `umask 077 && mkdir -p ${dirs.map(shellQuote).join(' ')}` +
+            (probed !== null
+              ? ''
+              : ` && ${freePortsCommand(host.probe.nodePath, host.target.host, replicas)}`),
+          `create the run directories${probed !== null ? '' : ` and find ${replicas} free ports on ${host.target.host}`}`,
         );
         this.runDirs.push({ host, dir: runDir });
-        const replicas = entries.filter((e) => e.p.role === 'replica').length;
-        const ports = replicas === 0 ? [] : await this.freePorts(host, replicas);
+        const ports = probed ?? this.parseFreePorts(host, printed, replicas);
         let k = 0;
         entries.forEach((e, i) => {
           const workDir = dirs[i]!;
@@ -255,7 +244,7 @@ export class SshTestbed implements Testbed {
             wrapperPid: null,
             generation: 0,
             exitReported: false,
-            watching: false,
+            watchedBy: null,
           });
         });
       }),
@@ -265,43 +254,28 @@ export class SshTestbed implements Testbed {
   }
 
   async deploy(): Promise<{ agentSha256: string }> {
+    const pending = (this.bundlePending ??= this.loadBundle());
+    this.bundlePending = null;
     await this.connect();
     const t0 = performance.now();
-    const bundle = await (this.options.bundle ?? ensureAgentBundle)();
+    const links = this.requireLinks();
+    const bundle = await pending;
     this.bundle = bundle;
     this.deployReport.length = 0;
-    // One upload per distinct bundle path: hosts that are one machine share it.
-    const uploads = new Map<string, HostState>();
-    for (const h of this.hostStates.values()) {
-      const key = `${h.target.host}:${h.target.port}:${h.bundlePath}`;
-      if (!uploads.has(key)) uploads.set(key, h);
-    }
-    await Promise.all(
-      [...uploads.values()].map(async (h) => {
-        const result = await this.streamConnection(h.target.name).uploadIfChanged(
-          bundle.path,
-          h.bundlePath,
-          { mode: 0o644 },
-        );
-        const message =
-          result.status === 'skipped'
-            ? `${h.target.name}: agent up to date (hash match), upload skipped`
-            : `${h.target.name}: agent uploaded (${(result.bytes / 1024).toFixed(0)} KiB) to ${h.bundlePath}`;
-        this.deployReport.push({ host: h.target.name, status: result.status, message });
-        this.log(message);
-      }),
-    );
+    await deployBundle(links, bundle, (entry) => {
+      this.deployReport.push(entry);
+      this.log(entry.message);
+    });
     this.timings.upload_ms = performance.now() - t0;
     return { agentSha256: bundle.sha256 };
   }
 
   async writeConfig(id: NodeId, config: AgentConfigInput): Promise<void> {
     const n = this.require(id);
-    await this.run(
+    await this.requireLinks().run(
       n.host,
-      `umask 077 && cat > ${shellQuote(n.files.config)}`,
+      writeFileCommand(n.files.config, JSON.stringify(config, null, 2)),
       `write the agent config of ${id}`,
-      JSON.stringify(config, null, 2),
     );
   }
 
@@ -310,7 +284,7 @@ export class SshTestbed implements Testbed {
     if (n.state === 'running' || n.state === 'paused') return;
     if (this.bundle === null) throw new Error('SSH testbed: deploy() must run before start()');
     const t0 = performance.now();
-    const out = await this.run(
+    const out = await this.requireLinks().run(
       n.host,
       startAgentCommand(n.host.probe.nodePath, n.host.bundlePath, n.files),
       `start the agent of ${id}`,
@@ -367,7 +341,14 @@ export class SshTestbed implements Testbed {
 
   async connectControl(id: NodeId): Promise<Duplex> {
     const n = this.require(id);
-    const connection = this.streamConnection(n.host.target.name);
+    const connection = await this.requireLinks()
+      .streams(n.host.target.name)
+      .catch((err: Error) => {
+        throw new Error(
+          `cannot reach agent ${id} on ${n.host.target.name}: its stream link did not connect: ${err.message}`,
+          { cause: err },
+        );
+      });
     const deadline = Date.now() + CONTROL_CONNECT_TIMEOUT_MS;
     let lastError = 'not tried';
     while (Date.now() < deadline) {
@@ -396,7 +377,9 @@ export class SshTestbed implements Testbed {
   }
 
   async teardown(options: { keepWorkDirs?: boolean; grace_ms?: number } = {}): Promise<void> {
-    if (this.hosts === null) return;
+    if (this.connecting !== null) await this.connecting.catch(() => undefined);
+    const links = this.links;
+    if (links === null) return;
     const grace_ms = options.grace_ms ?? 2_000;
     const problems: string[] = [];
     await Promise.all(
@@ -416,23 +399,17 @@ export class SshTestbed implements Testbed {
     if (options.keepWorkDirs !== true) {
       await Promise.all(
         this.runDirs.map(({ host, dir }) =>
-          this.run(host, `rm -rf -- ${shellQuote(dir)}`, `remove ${dir}`).catch((err: Error) =>
-            problems.push(err.message),
-          ),
+          links
+            .run(host, `rm -rf -- ${shellQuote(dir)}`, `remove ${dir}`)
+            .catch((err: Error) => problems.push(err.message)),
         ),
       );
     } else {
       for (const { host, dir } of this.runDirs) this.log(`${host.target.name}: kept ${dir}`);
     }
     this.runDirs = [];
-    const hosts = this.hosts;
-    const ops = this.ops;
-    this.hosts = null;
-    this.ops = null;
-    for (const shell of this.shells.values()) (await shell.catch(() => null))?.close();
-    this.shells.clear();
-    await hosts.dispose();
-    await ops?.dispose();
+    this.links = null;
+    await links.dispose();
     if (problems.length > 0) {
       throw new Error(
         `SSH testbed teardown left something behind:\n  ${problems.join('\n  ')}\n` +
@@ -443,34 +420,14 @@ export class SshTestbed implements Testbed {
 
   // ------------------------------------------------------------------ internals
 
-  private async probeHost(connection: SshConnection, target: SshTarget): Promise<HostState> {
-    const result = await connection.exec(NODE_PROBE_COMMAND, { timeoutMs: EXEC_TIMEOUT_MS });
-    const probe = result.code === 0 ? parseNodeProbe(result.stdout) : null;
-    if (probe === null) {
-      throw new Error(
-        `${target.name} (${connection.where}): Node.js is missing (${result.stderr.trim() || result.stdout.trim() || `exit ${String(result.code)}`}); ` +
-          `install Node ${MIN_NODE_MAJOR} or newer there (e.g. from nodejs.org or NodeSource) so that \`node\` is on the PATH of a non-interactive SSH session`,
-      );
-    }
-    if (probe.major < MIN_NODE_MAJOR) {
-      throw new Error(
-        `${target.name} (${connection.where}): Node ${probe.version} at ${probe.nodePath} is too old; the agent needs ` +
-          `Node ${MIN_NODE_MAJOR} or newer: upgrade it there`,
-      );
-    }
-    const root = remotePath(
-      target.workDir ?? this.options.defaultRoot ?? '~/.faultlab',
-      probe.home,
-    );
-    return { target, probe, root, bundlePath: posix.join(root, 'agent', 'faultlab-agent.cjs') };
+  private loadBundle(): Promise<{ path: string; sha256: string }> {
+    const pending = (this.options.bundle ?? ensureAgentBundle)();
+    // Awaited by deploy(); a provision that fails first must not leave it unhandled.
+    pending.catch(() => undefined);
+    return pending;
   }
 
-  private async freePorts(host: HostState, count: number): Promise<number[]> {
-    const out = await this.run(
-      host,
-      freePortsCommand(host.probe.nodePath, host.target.host, count),
-      `find ${count} free ports on ${host.target.host}`,
-    );
+  private parseFreePorts(host: HostState, out: string, count: number): number[] {
     const ports = parsePorts(out, count);
     if (ports === null) {
       throw new Error(
@@ -487,7 +444,7 @@ export class SshTestbed implements Testbed {
     waitTimeout_ms?: number,
   ): Promise<string> {
     if (n.pid === null || n.wrapperPid === null) return 'gone';
-    const out = await this.run(
+    const out = await this.requireLinks().run(
       n.host,
       signalAgentCommand(n.pid, n.wrapperPid, n.files, signal, waitTimeout_ms),
       `send SIG${signal} to agent ${n.node.id} (pid ${n.pid})`,
@@ -495,25 +452,47 @@ export class SshTestbed implements Testbed {
     return out.trim();
   }
 
-  /** Watch for the agent's exit over an exec that lives as long as it; re-armed after a reconnect. */
+  /**
+   * Watch for the agent's exit with a background job of the host's command shell (no exec
+   * channel of its own); re-armed in the new shell after a reconnect.
+   */
   private watch(n: RemoteNode): void {
-    if (n.watching || n.wrapperPid === null) return;
-    const connection = this.ops?.get(n.host.target.name);
-    if (connection === undefined || connection.state !== 'connected') return;
+    const links = this.links;
+    const wrapperPid = n.wrapperPid;
+    const name = n.host.target.name;
+    if (links === null || wrapperPid === null) return;
+    if (links.commands(name).state !== 'connected') return;
     const generation = n.generation;
-    n.watching = true;
-    connection
-      .exec(watchAgentCommand(n.wrapperPid, n.files), { timeoutMs: WATCHER_TIMEOUT_MS })
-      .then(
-        (result) => {
-          n.watching = false;
-          // No exit status: the channel closed with the SSH link, not because the agent ended.
-          if (result.code === 0) this.exited(n, generation, result.stdout);
-        },
-        () => {
-          n.watching = false;
-        },
-      );
+    const tag = `${n.node.id}:${generation}`;
+    void links
+      .shell(name)
+      .then(async (shell) => {
+        if (n.watchedBy === shell || n.generation !== generation) return;
+        n.watchedBy = shell;
+        this.listen(shell);
+        const command = watchAgentCommand(wrapperPid, n.files, (v) => shell.noticeCommand(tag, v));
+        const result = await shell.run(command, COMMAND_TIMEOUT_MS);
+        if (result.code !== 0) throw new Error(result.stderr.trim() || `exit ${result.code}`);
+      })
+      .catch((err: Error) => {
+        n.watchedBy = null;
+        if (this.tornDown) return;
+        this.log(
+          `${name}: could not watch agent ${n.node.id} for its exit (${err.message}); ` +
+            'an exit is reported once the command link is back',
+        );
+      });
+  }
+
+  private listen(shell: RemoteShell): void {
+    if (this.listened.has(shell)) return;
+    this.listened.add(shell);
+    shell.onNotice((tag, text) => {
+      const at = tag.lastIndexOf(':');
+      const n = this.nodes.get(tag.slice(0, at) as NodeId);
+      const generation = Number(tag.slice(at + 1));
+      if (n !== undefined && n.watchedBy === shell) this.exited(n, generation, text);
+    });
   }
 
   private exited(n: RemoteNode, generation: number, statusText: string): void {
@@ -524,11 +503,7 @@ export class SshTestbed implements Testbed {
     this.notify({ kind: 'exited', node: n.node.id, code, signal });
   }
 
-  private onLinkChange(
-    hostName: string,
-    role: 'streams' | 'commands',
-    change: SshStateChange,
-  ): void {
+  private onLinkChange(hostName: string, role: LinkRole, change: SshStateChange): void {
     if (this.tornDown) return;
     const nodes = [...this.nodes.values()].filter((n) => n.host.target.name === hostName);
     const names = nodes.map((n) => n.node.id).join(' ');
@@ -549,47 +524,9 @@ export class SshTestbed implements Testbed {
     }
   }
 
-  private async run(
-    host: HostState,
-    command: string,
-    what: string,
-    stdin?: string,
-  ): Promise<string> {
-    const result =
-      stdin === undefined
-        ? await (await this.shell(host)).run(command, EXEC_TIMEOUT_MS)
-        : await this.connection(host.target.name).exec(command, {
-            timeoutMs: EXEC_TIMEOUT_MS,
-            stdin,
-          });
-    if (result.code !== 0) {
-      throw new Error(
-        `SSH testbed: could not ${what} on ${host.target.name}: exit ${String(result.code)}` +
-          `${result.stderr.trim() === '' ? '' : `: ${result.stderr.trim()}`}`,
-      );
-    }
-    return result.stdout;
-  }
-
-  /** The host's command shell, reopened when its link dropped. */
-  private async shell(host: HostState): Promise<RemoteShell> {
-    const name = host.target.name;
-    let pending = this.shells.get(name);
-    if (pending !== undefined) {
-      const open = await pending.catch(() => null);
-      if (open !== null && !open.isClosed) return open;
-    }
-    const connection = this.connection(name);
-    await connection.whenConnected(EXEC_TIMEOUT_MS);
-    pending = RemoteShell.open(connection);
-    this.shells.set(name, pending);
-    return pending;
-  }
-
-  private host(name: string): HostState {
-    const h = this.hostStates.get(name);
-    if (h === undefined) throw new Error(`SSH testbed: host "${name}" is not connected`);
-    return h;
+  private requireLinks(): HostLinks {
+    if (this.links === null) throw new Error('SSH testbed: connect() first');
+    return this.links;
   }
 
   private log(line: string): void {

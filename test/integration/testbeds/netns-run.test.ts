@@ -127,7 +127,9 @@ describe.skipIf(skipReason !== null)('netns testbed: a run over SSH with kernel 
       for (const n of rec.manifest.testbed.nodes) expect(n.host).toMatch(/^10\.\d+\.\d+\.\d+$/);
       const notes = rec.records.flatMap((r) => (r.type === 'note' ? [r.text] : []));
       expect(
-        notes.some((t) => /in the kernel .*nft chain f\d+: drop \d+ directed node pairs/.test(t)),
+        notes.some((t) =>
+          /in the kernel .*nft chain f[0-9a-f]+_\d+: drop \d+ directed node pairs/.test(t),
+        ),
       ).toBe(true);
       const partitions = rec.records.filter(
         (r) => r.type === 'fault' && r.phase === 'applied' && r.fault.type === 'partition',

@@ -11,6 +11,7 @@ import {
   netemArgs,
   nftFaultScript,
   nftHealScript,
+  nftNeutralizeScript,
   tbfArgs,
   type NodeAddress,
 } from '../../../src-main/testbeds/netns/kernel-fault-plan';
@@ -73,6 +74,9 @@ describe('kernel fault plan', () => {
     expect(script.indexOf('tcp dport 22 accept')).toBeLessThan(script.indexOf('drop'));
     expect(script).toContain('ip saddr . ip daddr { 10.0.0.1 . 10.0.0.2 } drop');
     expect(script).not.toMatch(/flush|delete/);
+    expect(nftNeutralizeScript(table, ['f1', 'f2'])).toBe(
+      'insert rule bridge faultlab_unit f1 return\ninsert rule bridge faultlab_unit f2 return\n',
+    );
     expect(nftHealScript(table, ['f1', 'f2'])).toBe(
       'delete chain bridge faultlab_unit f1\ndelete chain bridge faultlab_unit f2\n',
     );

@@ -3,19 +3,26 @@
  * the agent's PID and exit status, signals reach only a live agent, parsing is strict.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   agentFiles,
+  bundleCheckCommand,
+  nodeProbeCommand,
   parseExitStatus,
   parseNodeProbe,
   parsePids,
+  parseBundleCheck,
   parsePorts,
+  parseProbedPorts,
+  parseSha256,
   remotePath,
   signalAgentCommand,
   startAgentCommand,
+  writeFileCommand,
 } from '../../../src-main/testbeds/ssh/remote-commands';
 
 const dir = mkdtempSync(join(tmpdir(), "fl-remote cmd's-"));
@@ -60,5 +67,47 @@ describe('remote commands', () => {
     expect(parsePorts('40001 40002\n', 2)).toEqual([40001, 40002]);
     expect(parsePorts('40001\n', 2)).toBeNull();
     expect(parsePorts('0 70000', 2)).toBeNull();
+  });
+
+  it('writes a config through the shell byte for byte, readable by the owner only', () => {
+    const path = join(dir, 'sub dir', "it's.json");
+    sh(`mkdir -p ${JSON.stringify(join(dir, 'sub dir'))}`);
+    const text = JSON.stringify({ quote: "it's", dollar: '$HOME `x`', lines: 'a\nb' }, null, 2);
+    sh(writeFileCommand(path, text));
+    expect(readFileSync(path, 'utf8')).toBe(`${text}\n`);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('checks the bundle: its place, its hash when it is there, and makes its directory', () => {
+    const bundle = join(dir, 'agent dir', 'bundle.cjs');
+    const missing = parseBundleCheck(sh(bundleCheckCommand(bundle)));
+    expect(missing.sha256).toBeNull();
+    expect(statSync(join(dir, 'agent dir')).isDirectory()).toBe(true);
+    const st = statSync(join(dir, 'agent dir'));
+    expect(missing.place).toMatch(new RegExp(`:${st.dev}:${st.ino}$`));
+    writeFileSync(bundle, 'console.log(1)\n');
+    const expected = createHash('sha256').update('console.log(1)\n').digest('hex');
+    expect(parseBundleCheck(sh(bundleCheckCommand(bundle)))).toEqual({
+      place: missing.place,
+      sha256: expected,
+    });
+    // A host that cannot say where the file is groups with nobody.
+    expect(parseBundleCheck(`place - 5:7\n${expected}  x\n`)).toEqual({
+      place: null,
+      sha256: expected,
+    });
+    expect(parseSha256('sha256sum: x: No such file or directory\n')).toBeNull();
+  });
+
+  it('finds free ports along with the probe, and still reports Node when the search fails', () => {
+    const out = sh(nodeProbeCommand({ address: '127.0.0.1', count: 2 }));
+    expect(parseNodeProbe(out)?.major).toBeGreaterThanOrEqual(20);
+    const ports = parseProbedPorts(out, 2);
+    expect(ports).toHaveLength(2);
+    expect(new Set(ports).size).toBe(2);
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine: no ports, but the probe stands.
+    const failed = sh(nodeProbeCommand({ address: '192.0.2.1', count: 2 }));
+    expect(parseNodeProbe(failed)?.major).toBeGreaterThanOrEqual(20);
+    expect(parseProbedPorts(failed, 2)).toBeNull();
   });
 });
