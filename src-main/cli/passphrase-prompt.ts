@@ -1,23 +1,36 @@
 import type { AskPassphrase } from '../ssh/ssh-auth';
 
+/** Prompts wait for the one before them: they share one terminal and its raw mode. */
+let queue: Promise<unknown> = Promise.resolve();
+
 /**
  * "Enter passphrase for key …" on the controlling terminal, without echo (as ssh does): raw
- * mode on stdin, characters collected until Enter, Ctrl-C or Ctrl-D cancels. Only offered when
- * stdin is a terminal; elsewhere an encrypted key is an error that points to ssh-agent.
+ * mode on stdin, characters collected until Enter, Ctrl-C or Ctrl-D cancels. One prompt at a
+ * time (several hosts connect at once), and while it is open every other reader of stdin (the
+ * operator console of `faultlab run`) is detached, so the passphrase goes nowhere else. Only
+ * offered when stdin is a terminal; elsewhere an encrypted key is an error pointing to ssh-agent.
  */
-export const askPassphraseOnTerminal: AskPassphrase = (keyPath, attempt) =>
-  new Promise((resolve) => {
+export const askPassphraseOnTerminal: AskPassphrase = (keyPath, attempt) => {
+  const turn = queue.then(() => promptOnce(keyPath, attempt));
+  queue = turn.catch(() => undefined);
+  return turn;
+};
+
+function promptOnce(keyPath: string, attempt: number): Promise<string | null> {
+  return new Promise((resolve) => {
     const stdin = process.stdin;
-    const again = attempt > 1 ? 'Wrong passphrase. ' : '';
-    process.stderr.write(`${again}Enter passphrase for key '${keyPath}': `);
+    const others = stdin.listeners('data') as ((chunk: Buffer) => void)[];
     const wasRaw = stdin.isRaw;
-    stdin.setRawMode(true);
-    stdin.resume();
+    const wasFlowing = others.length > 0;
+    process.stderr.write(
+      `${attempt > 1 ? 'Wrong passphrase. ' : ''}Enter passphrase for key '${keyPath}': `,
+    );
     let typed = '';
     const finish = (value: string | null): void => {
       stdin.removeListener('data', onData);
+      for (const l of others) stdin.on('data', l);
       stdin.setRawMode(wasRaw);
-      stdin.pause();
+      if (!wasFlowing) stdin.pause();
       process.stderr.write('\n');
       resolve(value);
     };
@@ -29,5 +42,10 @@ export const askPassphraseOnTerminal: AskPassphrase = (keyPath, attempt) =>
         else if (ch >= ' ') typed += ch;
       }
     };
+    // Ours first, then theirs off: a flowing stdin never has a moment with no reader.
     stdin.on('data', onData);
+    for (const l of others) stdin.removeListener('data', l);
+    stdin.setRawMode(true);
+    stdin.resume();
   });
+}

@@ -4,6 +4,7 @@ import { LocalTestbed } from '../testbeds/local/local-testbed';
 import { NetnsTestbed } from '../testbeds/netns/netns-testbed';
 import { requireRoot } from '../testbeds/netns/netns-testbed-up';
 import { sshTestbedFromInventory } from '../testbeds/ssh/ssh-testbed-from-inventory';
+import { rememberPassphrases } from '../ssh/remembered-passphrases';
 import type { AskPassphrase } from '../ssh/ssh-auth';
 import type { Testbed } from '../testbeds/testbed';
 
@@ -54,7 +55,11 @@ export function testbedForRun(kind: TestbedKind, options: TestbedForRunOptions):
           acceptHostKeys: options.acceptHostKeys,
           knownHostsFile: options.knownHostsFile,
           interactive: options.interactive,
-          askPassphrase: options.askPassphrase,
+          // The testbed connects twice to every host (commands and streams): ask once.
+          askPassphrase:
+            options.askPassphrase === undefined
+              ? undefined
+              : rememberPassphrases(options.askPassphrase),
           log: options.log,
         }),
         preflighted,

@@ -65,16 +65,18 @@ export function parseKernelProbe(stdout: string): KernelProbe | null {
 
 /**
  * A probe server on `address`, port 0: prints its port, then serves each connection by its
- * first byte: "b" makes it a sink that answers, when the sender ends, with the bytes it got
- * and the ms from their first to their last (bandwidth); anything else is echoed back, byte for
- * byte (RTT). Exits when its stdin closes (the SSH channel ends) or after `lifetime_s`.
+ * first byte. "b<ms>," makes it a sink: it counts the bytes that arrive in the <ms> after the
+ * first one and then answers with that count at once (so a slow link's queued bytes need not
+ * drain first); anything else is echoed back, byte for byte (RTT). Exits when its stdin closes
+ * (the SSH channel ends) or after `lifetime_s`.
  */
 export function echoServerCommand(nodePath: string, address: string, lifetime_s: number): string {
   const script =
     'const net=require("net");const s=net.createServer({noDelay:true},c=>{c.on("error",()=>{});' +
-    'c.once("data",d=>{if(d[0]===98){let n=d.length-1,t0=process.hrtime.bigint(),t1=t0;' +
-    'c.on("data",x=>{n+=x.length;t1=process.hrtime.bigint()});' +
-    'c.on("end",()=>c.end(JSON.stringify({bytes:n,ms:Number(t1-t0)/1e6})+"\\n"))}' +
+    'c.once("data",d=>{if(d[0]===98){const k=d.indexOf(44);const w=+d.subarray(1,k).toString();' +
+    'let n=d.length-k-1;const t0=process.hrtime.bigint();c.on("data",x=>{n+=x.length});' +
+    'setTimeout(()=>{const ms=Number(process.hrtime.bigint()-t0)/1e6;' +
+    'c.end(JSON.stringify({bytes:n,ms})+"\\n");c.resume()},w)}' +
     'else{c.write(d);c.pipe(c)}})});' +
     's.on("error",e=>{console.error(e.message);process.exit(1)});' +
     's.listen(0,process.argv[1],()=>console.log(s.address().port));' +
@@ -84,8 +86,9 @@ export function echoServerCommand(nodePath: string, address: string, lifetime_s:
 }
 
 /**
- * Send to a probe server's sink for `duration_ms` (at most `cap_bytes`), as fast as TCP takes
- * it, then print what the sink measured: {"bytes":N,"ms":M}, or "error <reason>" (exit 1).
+ * Send to a probe server's sink, as fast as TCP takes it (at most `cap_bytes`), until the sink
+ * answers what it received in `duration_ms`; print that answer, {"bytes":N,"ms":M}, or
+ * "error <reason>" (exit 1). It never ends its side first: the sink would close before answering.
  */
 export function bandwidthClientCommand(
   nodePath: string,
@@ -99,11 +102,12 @@ export function bandwidthClientCommand(
     'const net=require("net");const [a,p,ms,cap,t]=process.argv.slice(1);' +
     'const fail=m=>{console.log("error "+m);process.exit(1)};' +
     'setTimeout(()=>fail("no answer within "+t+" ms"),+t).unref();' +
-    'const buf=Buffer.alloc(65536,120);let sent=0;let out="";' +
-    'const c=net.connect({host:a,port:+p},()=>{c.write("b");const end=Date.now()+ +ms;' +
-    'const pump=()=>{for(;;){if(Date.now()>=end||sent>=+cap){c.end();return}' +
+    'const buf=Buffer.alloc(65536,120);let sent=0;let out="";let done=false;' +
+    'const c=net.connect({host:a,port:+p},()=>{c.write("b"+ms+",");' +
+    'const pump=()=>{while(!done){if(sent>=+cap)return;' +
     'sent+=buf.length;if(!c.write(buf)){c.once("drain",pump);return}}};pump()});' +
-    'c.on("data",d=>{out+=d});c.on("end",()=>{console.log(out.trim());process.exit(0)});' +
+    'c.on("data",d=>{out+=d;if(out.includes("\\n")){done=true;console.log(out.trim());process.exit(0)}});' +
+    'c.on("end",()=>fail("the probe server closed without an answer"));' +
     'c.on("error",e=>fail(e.code||e.message))';
   return `${shellQuote(nodePath)} -e ${shellQuote(script)} ${shellQuote(address)} ${port} ${duration_ms} ${cap_bytes} ${timeout_ms}`;
 }

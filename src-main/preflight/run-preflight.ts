@@ -51,9 +51,25 @@ export interface PreflightOptions {
 }
 
 const RTT_TIMEOUT_MS = 5_000;
-/** How long each pair streams for the bandwidth estimate, and at most how much. */
-const BANDWIDTH_PROBE_MS = 250;
+/** How long the receiving end counts bytes for the bandwidth estimate of one pair. */
+const BANDWIDTH_PROBE_MS = 200;
 const BANDWIDTH_CAP_BYTES = 256 * 1024 * 1024;
+/** Above this many pairs (6 hosts), bandwidth is probed around a ring: each host to the next. */
+const MAX_BANDWIDTH_PAIRS = 15;
+
+/** Each host to the next one (and the last to the first), among the pairs that answered. */
+function ringPairs(
+  reachable: readonly [ProbeHost, ProbeHost][],
+  hosts: readonly ProbeHost[],
+): [ProbeHost, ProbeHost][] {
+  const ring: [ProbeHost, ProbeHost][] = [];
+  hosts.forEach((h, i) => {
+    const next = hosts[(i + 1) % hosts.length] as ProbeHost;
+    const pair = reachable.find(([a, b]) => (a === h && b === next) || (a === next && b === h));
+    if (pair !== undefined && !ring.includes(pair)) ring.push(pair);
+  });
+  return ring;
+}
 
 type Row = Omit<PreflightCheck, 'peer' | 'value_ms' | 'uncertainty_ms' | 'value_mbps'> &
   Partial<Pick<PreflightCheck, 'peer' | 'value_ms' | 'uncertainty_ms' | 'value_mbps'>>;
@@ -311,6 +327,7 @@ async function rttChecks(
   try {
     const pairs: [ProbeHost, ProbeHost][] = [];
     hosts.forEach((a, i) => hosts.slice(i + 1).forEach((b) => pairs.push([a, b])));
+    const reachable: [ProbeHost, ProbeHost][] = [];
     await pool(pairs, options.concurrency ?? 4, async ([from, to]) => {
       const base = { host: from.name, peer: to.name, check: 'rtt', required: true } as const;
       const server = servers.get(to.name);
@@ -319,7 +336,7 @@ async function rttChecks(
         return;
       }
       const m = await measureRtt(from, to, server, options.rttSamples ?? 20, RTT_TIMEOUT_MS);
-      if (typeof m !== 'string') checks.push(await bandwidthCheck(from, to, server));
+      if (typeof m !== 'string') reachable.push([from, to]);
       checks.push(
         typeof m === 'string'
           ? row({
@@ -335,6 +352,16 @@ async function rttChecks(
             }),
       );
     });
+    // Bandwidth after every RTT, one pair at a time: a flood must not slow another pair's
+    // round trips (a required check), nor share a link or a CPU with another flood.
+    const probed =
+      reachable.length <= MAX_BANDWIDTH_PAIRS ? reachable : ringPairs(reachable, hosts);
+    for (const [from, to] of probed) {
+      const server = servers.get(to.name);
+      if (server !== undefined && typeof server !== 'string') {
+        checks.push(await bandwidthCheck(from, to, server));
+      }
+    }
   } finally {
     for (const s of servers.values()) if (typeof s !== 'string') s.close();
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadInventory } from '../ssh/inventory';
 import { defaultKnownHostsFiles, KnownHosts } from '../ssh/known-hosts';
+import { rememberPassphrases } from '../ssh/remembered-passphrases';
 import type { AskPassphrase } from '../ssh/ssh-auth';
 import { SshConfig } from '../ssh/ssh-config';
 import { resolveTarget, type SshTarget } from '../ssh/ssh-target';
@@ -62,6 +63,9 @@ async function preflightInventory(
             return Promise.resolve(false);
           },
   };
+  // Every host connects at once, most of them with the same key: one question per key.
+  const askPassphrase =
+    args.askPassphrase === undefined ? undefined : rememberPassphrases(args.askPassphrase);
   const opened = await Promise.all(
     targets.map(async (t) => {
       try {
@@ -70,7 +74,7 @@ async function preflightInventory(
           hosts: await SshHosts.connect([t], {
             knownHosts,
             acceptance,
-            askPassphrase: args.askPassphrase,
+            askPassphrase,
             reconnect: false,
           }),
           error: null,

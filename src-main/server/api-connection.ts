@@ -11,6 +11,8 @@ import type { TerminalSession } from './terminal/terminal-session';
 /** Per-connection limits: a page needs a few of each; more means a leak in the page. */
 export const MAX_PLAYBACKS_PER_CONNECTION = 8;
 export const MAX_TERMINALS_PER_CONNECTION = 16;
+/** Preflights going at once for one page (each may bring up namespaces or dial every host). */
+export const MAX_PREFLIGHTS_PER_CONNECTION = 2;
 
 /**
  * One page's WebSocket and everything it holds: run subscriptions, open playbacks, terminals.
@@ -22,6 +24,7 @@ export class ApiConnection implements PushTarget {
   readonly subscriptions = new Map<string, () => void>();
   readonly playbacks = new Map<string, PlaybackSession>();
   readonly terminals = new Map<string, TerminalSession>();
+  private preflights = 0;
   /** Passphrases of encrypted SSH keys, asked of this page. */
   readonly passphrases: PassphraseRequests = new PassphraseRequests(this);
 
@@ -71,6 +74,23 @@ export class ApiConnection implements PushTarget {
         `${size} ${what} are open on this connection (the limit is ${max}); close one first`,
       );
     }
+  }
+
+  /** Count a preflight in; the returned function counts it out. */
+  claimPreflight(): () => void {
+    if (this.preflights >= MAX_PREFLIGHTS_PER_CONNECTION) {
+      throw new ApiCallError(
+        'conflict',
+        `${this.preflights} preflights are already running for this page (the limit is ${MAX_PREFLIGHTS_PER_CONNECTION}); wait for them to finish`,
+      );
+    }
+    this.preflights++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.preflights--;
+    };
   }
 
   dispose(): void {

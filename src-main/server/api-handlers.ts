@@ -44,20 +44,26 @@ export function apiHandlers(ctx: HandlerContext): ApiHandlers<ApiConnection> {
       };
     },
     'labs.list': () => listLabs(ctx.labsDir),
-    'preflight.run': (p, conn) =>
-      runStandalonePreflight(
-        p.testbed === 'ssh'
-          ? {
-              testbed: 'ssh',
-              inventory: p.inventory,
-              knownHostsFile: p.knownHosts,
-              acceptHostKeys: p.acceptHostKeys,
-              askPassphrase: (keyPath, attempt) => conn.passphrases.ask(keyPath, attempt),
-            }
-          : { testbed: 'netns', nodes: p.nodes },
-      ).catch((err: Error) => {
-        throw new ApiCallError('failed', `preflight: ${err.message}`);
-      }),
+    'preflight.run': async (p, conn) => {
+      const release = conn.claimPreflight();
+      try {
+        return await runStandalonePreflight(
+          p.testbed === 'ssh'
+            ? {
+                testbed: 'ssh',
+                inventory: p.inventory,
+                knownHostsFile: p.knownHosts,
+                acceptHostKeys: p.acceptHostKeys,
+                askPassphrase: (keyPath, attempt) => conn.passphrases.ask(keyPath, attempt),
+              }
+            : { testbed: 'netns', nodes: p.nodes },
+        );
+      } catch (err) {
+        throw new ApiCallError('failed', `preflight: ${(err as Error).message}`);
+      } finally {
+        release();
+      }
+    },
     'recordings.list': () => listRecordingSummaries(ctx.runsDir),
     'runs.list': () => ({ runs: ctx.runs.list() }),
     'run.start': (setup, conn) =>
@@ -138,6 +144,11 @@ export function apiHandlers(ctx: HandlerContext): ApiHandlers<ApiConnection> {
       conn.checkRoom('terminals');
       const terminalId = randomUUID();
       const { backend, title } = await openTerminalBackend(target, { cols, rows }, ctx.runs);
+      if (conn.store.isDisposed) {
+        // The page went away while the shell was opening: nobody would ever close it.
+        backend.close();
+        throw new ApiCallError('conflict', 'the page disconnected while the terminal opened');
+      }
       const terminal = new TerminalSession(terminalId, title, backend, conn, () =>
         conn.terminals.delete(terminalId),
       );

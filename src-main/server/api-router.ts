@@ -22,15 +22,27 @@ function isApiMethod(name: string): name is ApiMethod {
   return Object.prototype.hasOwnProperty.call(apiMethods, name);
 }
 
-function errorResponse(id: number, code: ApiCallError['code'], message: string): ApiResponse {
-  return { id, ok: false, error: { code, message } };
+/** Params that must never be echoed back in an error message (or anywhere else). */
+const SECRET_PARAMS: Partial<Record<ApiMethod, readonly string[]>> = {
+  'ssh.passphrase': ['passphrase'],
+};
+
+/** `params` with its secret fields replaced by a note of their type and length. */
+function redactSecrets(method: ApiMethod, params: unknown): unknown {
+  const secret = SECRET_PARAMS[method];
+  if (secret === undefined || typeof params !== 'object' || params === null) return params;
+  const copy: Record<string, unknown> = { ...(params as Record<string, unknown>) };
+  for (const key of secret) {
+    const v = copy[key];
+    if (v !== undefined && v !== null) {
+      copy[key] = typeof v === 'string' ? `(hidden, ${v.length} chars)` : `(hidden ${typeof v})`;
+    }
+  }
+  return copy;
 }
 
-/** A frame read and validated: its method (null when it named none) and its answer to come. */
-export interface PreparedFrame {
-  readonly method: ApiMethod | null;
-  /** Runs the handler (once) and turns its outcome into the response. Never rejects. */
-  readonly respond: () => Promise<ApiResponse>;
+function errorResponse(id: number, code: ApiCallError['code'], message: string): ApiResponse {
+  return { id, ok: false, error: { code, message } };
 }
 
 /** A frame read and validated: its method (null when it named none) and its answer to come. */
@@ -115,7 +127,7 @@ export function prepareFrame<C>(
       errorResponse(
         id,
         'bad-request',
-        `bad params for ${method}: ${describeIssues(parsed.error.issues, params).join('; ')}`,
+        `bad params for ${method}: ${describeIssues(parsed.error.issues, redactSecrets(method, params)).join('; ')}`,
       ),
     );
   }

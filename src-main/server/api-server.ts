@@ -13,7 +13,13 @@ import { RunRegistry } from './run/run-registry';
 import { notBuiltText, readRendererAsset } from './static-assets';
 
 /** Methods answered as soon as they come instead of in turn (see the message handler). */
-const CONCURRENT_METHODS: ReadonlySet<ApiMethod> = new Set(['preflight.run', 'ssh.passphrase']);
+const CONCURRENT_METHODS: ReadonlySet<ApiMethod> = new Set([
+  'preflight.run',
+  'ssh.passphrase',
+  // Opening a shell over SSH takes a round trip or more; no later frame can name it before
+  // its answer, and the other terminals' input and acks must not wait behind it.
+  'terminal.open',
+]);
 
 export interface ApiServerOptions {
   /** 0: an ephemeral port. */

@@ -35,6 +35,12 @@ export interface LabRunSourceOptions {
 
 /** Setup lines and the preflight can come before the session has handed us its sink. */
 const MAX_EARLY_EVENTS = 200;
+/**
+ * Terminals open at once on one host of a run. They are sessions on the run's own SSH
+ * connection, next to its command shell and execs; OpenSSH allows 10 per connection
+ * (MaxSessions), so this leaves the run room for its own work.
+ */
+export const MAX_TERMINALS_PER_HOST = 4;
 
 /**
  * A lab run on any testbed, as `faultlab run` does it (RunController, RecordingWriter, checks
@@ -48,6 +54,8 @@ export class LabRunSource implements RunSource {
   private sink: RunSourceSink | null = null;
   private readonly early: ((sink: RunSourceSink) => void)[] = [];
   private stoppingSent = false;
+  private finished = false;
+  private readonly terminalsOn = new Map<string, number>();
 
   constructor(private readonly options: LabRunSourceOptions) {
     const plan = planFromLab(options.lab, { labPath: options.labPath });
@@ -96,8 +104,13 @@ export class LabRunSource implements RunSource {
   async run(sink: RunSourceSink): Promise<RunSourceOutcome> {
     this.sink = sink;
     for (const deliver of this.early.splice(0)) deliver(sink);
-    const outcome = await this.controller.run();
-    return { runDir: outcome.runDir, problems: outcome.problems };
+    try {
+      const outcome = await this.controller.run();
+      return { runDir: outcome.runDir, problems: outcome.problems };
+    } finally {
+      // The testbed is torn down by now: hosts' agents, work dirs and SSH links are gone.
+      this.finished = true;
+    }
   }
 
   fault(fault: Fault): string {
@@ -126,9 +139,15 @@ export class LabRunSource implements RunSource {
     const n = this.provisioned.get(node);
     if (n === undefined) return null;
     const tb = this.testbedImpl;
+    // A local node's work dir stays after the run (its stable storage): a shell there still helps.
     if (!(tb instanceof PreflightedTestbed)) return { kind: 'local', workDir: n.workDir };
     const ssh = tb.ssh;
-    if (ssh === null) return null;
+    if (this.finished || ssh === null) {
+      throw new ApiCallError(
+        'conflict',
+        `run ${this.runId} has ended and its ${this.testbed} testbed was torn down; open a local shell, or start a new run`,
+      );
+    }
     const host = ssh.hostOf(node);
     const target = ssh.targets.find((t) => t.name === host);
     return {
@@ -137,6 +156,24 @@ export class LabRunSource implements RunSource {
       host,
       address: target?.host ?? host,
       workDir: n.workDir,
+      claimSession: () => this.claimTerminal(host),
+    };
+  }
+
+  private claimTerminal(host: string): () => void {
+    const open = this.terminalsOn.get(host) ?? 0;
+    if (open >= MAX_TERMINALS_PER_HOST) {
+      throw new ApiCallError(
+        'conflict',
+        `${open} terminals are already open on host ${host} (the limit is ${MAX_TERMINALS_PER_HOST}: they share the run's SSH connection, which sshd limits); close one first`,
+      );
+    }
+    this.terminalsOn.set(host, open + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.terminalsOn.set(host, (this.terminalsOn.get(host) ?? 1) - 1);
     };
   }
 

@@ -23,6 +23,8 @@ export const LIVE_CHECK_INTERVAL_MS = 2_000;
 export const MAX_BATCH_RECORDS = 50_000;
 /** Setup log lines kept per run (the oldest go first). */
 export const MAX_SETUP_LOG_LINES = 200;
+/** Setup log lines come in bursts (one per host and step): info goes out at most this often. */
+export const SETUP_LOG_PUSH_INTERVAL_MS = 250;
 
 interface Subscriber {
   readonly target: PushTarget;
@@ -52,6 +54,7 @@ export class RunSession {
   private readonly problems: string[] = [];
   private preflight: PreflightResult | null = null;
   private readonly setupLog: string[] = [];
+  private infoTimer: NodeJS.Timeout | null = null;
   private batch: RunRecord[] = [];
   private readonly subscribers = new Map<string, Subscriber>();
   private readonly checks: LiveChecks;
@@ -175,7 +178,7 @@ export class RunSession {
         setupLog: (line) => {
           this.setupLog.push(line);
           if (this.setupLog.length > MAX_SETUP_LOG_LINES) this.setupLog.shift();
-          this.emitInfo();
+          this.emitInfoSoon();
         },
         preflight: (result) => {
           this.preflight = result;
@@ -271,7 +274,19 @@ export class RunSession {
   }
 
   private emitInfo(): void {
+    if (this.infoTimer !== null) {
+      clearTimeout(this.infoTimer);
+      this.infoTimer = null;
+    }
     this.options.onInfo(this.info());
+  }
+
+  /** One info push for a burst of changes (the next emitInfo carries them anyway). */
+  private emitInfoSoon(): void {
+    this.infoTimer ??= setTimeout(() => {
+      this.infoTimer = null;
+      this.emitInfo();
+    }, SETUP_LOG_PUSH_INTERVAL_MS);
   }
 
   private stopTimers(): void {

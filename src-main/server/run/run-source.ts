@@ -34,6 +34,12 @@ export type NodeTerminalPlace =
       readonly host: string;
       readonly address: string;
       readonly workDir: string;
+      /**
+       * Take one of the host's terminal sessions (they share the run's SSH connection with
+       * its own commands, and sshd caps sessions per connection); returns the release. Throws
+       * an ApiCallError when the host has no session to spare.
+       */
+      readonly claimSession: () => () => void;
     };
 
 export interface RunSourceOutcome {
@@ -61,6 +67,9 @@ export interface RunSource {
   stop(reason: string): void;
   /** The checks of the finished run (e.g. the lab's checks on the recording); [] if none. */
   check(outcome: RunSourceOutcome): Promise<CheckResult[]>;
-  /** Where a terminal on `node` opens, or null (not provisioned yet, or no such node). */
+  /**
+   * Where a terminal on `node` opens, or null (not provisioned yet, or no such node). Throws
+   * an ApiCallError when it cannot open any more (the run ended and its hosts are gone).
+   */
   nodeTerminal(node: string): NodeTerminalPlace | null;
 }

@@ -40,15 +40,20 @@ export async function openTerminalBackend(
     };
   }
   // The user's login shell on the host, started in the node's work dir with the node's
-  // identity in its environment (as the agent has it).
-  const command =
-    `cd ${quoteForShell(place.workDir)} 2>/dev/null; ` +
+  // identity in its environment (as the agent has it). The account's shell runs the command
+  // and may be csh or fish: one `exec /bin/sh -c '…'` is what every shell reads alike.
+  const script =
+    `cd ${quoteForShell(place.workDir)} || echo ${quoteForShell(`faultlab: the node's work dir ${place.workDir} is gone; starting in the home directory`)}; ` +
     `export FAULTLAB_NODE=${quoteForShell(target.node)} FAULTLAB_RUN=${quoteForShell(target.runId)}; ` +
     'exec "${SHELL:-/bin/sh}" -l';
+  const command = `exec /bin/sh -c ${quoteForShell(script)}`;
+  const release = place.claimSession();
   let shell;
   try {
     shell = await place.connection.shell({ cols: size.cols, rows: size.rows, command });
+    shell.stream.once('close', release);
   } catch (err) {
+    release();
     throw new ApiCallError(
       'failed',
       `cannot open a shell on ${target.node} (host ${place.host}, ${place.address}): ${(err as Error).message}; check that the run's SSH link to the host is up`,

@@ -52,10 +52,12 @@ export class SshShellBackend implements TerminalBackend {
 
   pause(): void {
     this.shell.stream.pause();
+    this.shell.stream.stderr.pause();
   }
 
   resume(): void {
     this.shell.stream.resume();
+    this.shell.stream.stderr.resume();
   }
 
   close(): void {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiMethods } from '../../../src-main/api/api-schema';
 import { preflightCommand } from '../../../src-main/cli/preflight-command';
+import type { ApiConnection } from '../../../src-main/server/api-connection';
 import { apiHandlers, type HandlerContext } from '../../../src-main/server/api-handlers';
 import {
   preflightResultSchema,
@@ -209,7 +210,12 @@ describe.skipIf(unavailable !== null)('preflight over real sshds', () => {
         desktop: false,
         notices: [],
       } as unknown as HandlerContext);
-      const result = spec.result.parse(await handlers['preflight.run'](params, undefined as never));
+      // The page's side of it: a preflight slot, and no passphrase to give (the keys are plain).
+      const page = {
+        claimPreflight: () => () => undefined,
+        passphrases: { ask: () => Promise.resolve(null) },
+      } as unknown as ApiConnection;
+      const result = spec.result.parse(await handlers['preflight.run'](params, page));
       expect(result.ok).toBe(true);
       expect(result.hosts.map((h) => h.name)).toEqual(['h1', 'h2']);
       expect(result.checks.filter((c) => c.check === 'rtt' && c.status === 'pass').length).toBe(1);

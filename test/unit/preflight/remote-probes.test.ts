@@ -59,11 +59,11 @@ describe('preflight probe scripts', () => {
     });
   }, 30_000);
 
-  it('stops at the byte cap before the time is up', async () => {
+  it("stops sending at the byte cap and still gets the sink's answer", async () => {
     await withProbeServer(async (port) => {
       const bw = await run('/bin/sh', [
         '-c',
-        bandwidthClientCommand(process.execPath, '127.0.0.1', port, 10_000, 1024 * 1024, 8_000),
+        bandwidthClientCommand(process.execPath, '127.0.0.1', port, 400, 1024 * 1024, 8_000),
       ]);
       const b = parseBandwidth(bw.stdout);
       if (typeof b === 'string') throw new Error(`bandwidth probe failed: ${b}`);

@@ -151,3 +151,22 @@ describe('api router: prepareFrame parses now and runs the handler later', () =>
     });
   });
 });
+
+describe('api router: secrets never come back in errors', () => {
+  it('does not quote an invalid passphrase in the bad-params message', async () => {
+    const secret = `correct horse battery staple ${'x'.repeat(1100)}`;
+    const r = await routeFrame(
+      JSON.stringify({
+        id: 5,
+        method: 'ssh.passphrase',
+        params: { requestId: 'q', passphrase: secret },
+      }),
+      handlers(),
+      { calls: [] },
+    );
+    expect(r).toMatchObject({ id: 5, ok: false, error: { code: 'bad-request' } });
+    const text = JSON.stringify(r);
+    expect(text).not.toContain('correct horse');
+    expect(text).toMatch(/passphrase/);
+  });
+});

@@ -2,8 +2,10 @@
  * The http + WebSocket front door on loopback: token, Host and Origin checks, static files
  * with security headers, path traversal, and an api connection that survives bad frames.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -198,4 +200,62 @@ describe('api server: per-connection resources', () => {
     }
     expect(alive, `shell ${pid} outlived its connection`).toBe(false);
   });
+});
+
+const noKeygen = spawnSync('ssh-keygen', ['-?']).error !== undefined;
+if (noKeygen)
+  console.warn(
+    'skipping the long-preflight test: ssh-keygen is missing (apt-get install openssh-client)',
+  );
+
+describe.skipIf(noKeygen)('api server: a long preflight does not hold up the page', () => {
+  it('answers other requests while preflight.run waits on a host that never speaks SSH', async () => {
+    // A "host" that accepts TCP and says nothing: the SSH handshake waits until its timeout.
+    const silent = createServer(() => undefined);
+    const sockets = new Set<Socket>();
+    silent.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    const key = join(dir, 'client_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key], { timeout: 10_000 });
+    const inventory = join(dir, 'silent.yaml');
+    await writeFile(
+      inventory,
+      `hosts:\n  - name: mute\n    host: 127.0.0.1\n    port: ${port}\n    user: root\n    identityFile: ${key}\n`,
+    );
+    const { url, headers } = wsUrl(server.origin, server.token);
+    const client = await ApiTestClient.connect(url, headers);
+    try {
+      const preflight = client.call('preflight.run', { testbed: 'ssh', inventory });
+      // Wait until the server has the host's connection, so the preflight is really pending.
+      const deadline = Date.now() + 10_000;
+      while (sockets.size === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(sockets.size).toBeGreaterThan(0);
+      const t0 = performance.now();
+      expect((await client.ok('runs.list', {})).runs).toEqual([]);
+      expect(performance.now() - t0).toBeLessThan(2_000);
+      // A second preflight is fine; a third while two run is refused (bounded per page).
+      const second = client.call('preflight.run', { testbed: 'ssh', inventory });
+      const third = await client.call('preflight.run', { testbed: 'ssh', inventory });
+      expect(third).toMatchObject({ ok: false, error: { code: 'conflict' } });
+      // The host hangs up: both preflights end, the host failing its reachable check.
+      for (const s of sockets) s.destroy();
+      silent.close();
+      for (const pending of [preflight, second]) {
+        const r = await pending;
+        expect(r.ok, JSON.stringify(r)).toBe(true);
+        expect(r).toMatchObject({
+          result: { ok: false, checks: [{ check: 'reachable', status: 'fail' }] },
+        });
+      }
+    } finally {
+      client.close();
+      silent.close();
+    }
+  }, 60_000);
 });
