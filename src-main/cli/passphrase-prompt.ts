@@ -26,18 +26,23 @@ function promptOnce(keyPath: string, attempt: number): Promise<string | null> {
       `${attempt > 1 ? 'Wrong passphrase. ' : ''}Enter passphrase for key '${keyPath}': `,
     );
     let typed = '';
-    const finish = (value: string | null): void => {
+    const finish = (value: string | null, rest: string): void => {
       stdin.removeListener('data', onData);
       for (const l of others) stdin.on('data', l);
       stdin.setRawMode(wasRaw);
       if (!wasFlowing) stdin.pause();
       process.stderr.write('\n');
+      // What was typed after Enter is the next reader's (an operator command typed ahead).
+      if (rest !== '') for (const l of others) l(Buffer.from(rest, 'utf8'));
       resolve(value);
     };
     const onData = (chunk: Buffer): void => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return finish(typed);
-        if (ch === '\u0003' || ch === '\u0004') return finish(null);
+      const text = chunk.toString('utf8');
+      let i = 0;
+      for (const ch of text) {
+        i += ch.length;
+        if (ch === '\r' || ch === '\n') return finish(typed, text.slice(i).replace(/^\n/, ''));
+        if (ch === '\u0003' || ch === '\u0004') return finish(null, '');
         if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
         else if (ch >= ' ') typed += ch;
       }

@@ -99,4 +99,70 @@ describe.skipIf(skipReason !== null)('the CLI passphrase prompt (a real pty, a r
       }
     }
   }, 120_000);
+
+  it("faultlab run: asks once for all of the testbed's connects, and the operator console never sees the passphrase", async () => {
+    const out = join(dir, 'runs');
+    const pty: IPty = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(REPO, 'src-main/cli/faultlab.ts'),
+        'run',
+        join(REPO, 'labs/paxos-leader-crash/lab.yaml'),
+        '--testbed',
+        'ssh',
+        '--inventory',
+        inventory,
+        '--known-hosts',
+        knownHosts,
+        '--nodes',
+        '3',
+        '--duration',
+        '6s',
+        '--out',
+        out,
+      ],
+      { cwd: REPO, cols: 160, rows: 40, env: { ...process.env, XDG_CONFIG_HOME: dir } },
+    );
+    let output = '';
+    pty.onData((d) => (output += d));
+    const exited = new Promise<number>((done) => pty.onExit(({ exitCode }) => done(exitCode)));
+    const waitForText = async (text: string, timeout_ms: number): Promise<void> => {
+      const deadline = Date.now() + timeout_ms;
+      while (!output.includes(text)) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `no "${text}" on the terminal within ${timeout_ms} ms; it shows:\n${output}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    try {
+      await waitForText("Enter passphrase for key '", 60_000);
+      pty.write(`${PASSPHRASE}\r`);
+      // The operator console works after the prompt (it was only detached while it was open).
+      await waitForText('recording to ', 60_000);
+      pty.write('help\r');
+      await waitForText('partition <isolate|halves', 30_000);
+      const code = await Promise.race([
+        exited,
+        new Promise<number>((_, fail) =>
+          setTimeout(() => fail(new Error(`the run did not end:\n${output}`)), 90_000),
+        ),
+      ]);
+      expect(code, output).toBe(0);
+      // One question for the two connection sets to the host (commands and streams).
+      expect(output.split('Enter passphrase for key').length - 1).toBe(1);
+      expect(output).not.toContain(PASSPHRASE);
+      expect(output).not.toMatch(/unknown command/);
+    } finally {
+      try {
+        pty.kill();
+      } catch {
+        // Already exited.
+      }
+    }
+  }, 180_000);
 });
