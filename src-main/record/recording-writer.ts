@@ -53,6 +53,8 @@ class NdjsonSink {
   pendingBytes = 0;
   /** Bytes written since the last fsync. */
   private unsynced = false;
+  /** Bumped by every write, so a sync that ran alongside a write does not claim to cover it. */
+  private writes = 0;
   private lastSync_ms = performance.now();
   dropped = 0;
   lines = 0;
@@ -74,8 +76,8 @@ class NdjsonSink {
     return true;
   }
 
-  /** Write what is buffered (whole lines only), and fsync when due or forced. */
-  async flush(syncInterval_ms: number, forceSync: boolean): Promise<void> {
+  /** Write what is buffered (whole lines only) to the file; no fsync. */
+  async write(): Promise<void> {
     if (this.pending.length > 0) {
       const data = Buffer.from(this.pending.join(''), 'utf8');
       this.pending = [];
@@ -90,17 +92,22 @@ class NdjsonSink {
         throw new RecordingFileError(err, 'appending to', this.path);
       }
       this.unsynced = true;
+      this.writes++;
     }
+  }
+
+  /** fsync what was written, when `syncInterval_ms` has passed since the last one or forced. */
+  async sync(syncInterval_ms: number, force: boolean): Promise<void> {
     const now = performance.now();
-    if (this.unsynced && (forceSync || now - this.lastSync_ms >= syncInterval_ms)) {
-      try {
-        await this.handle.datasync();
-      } catch (err) {
-        throw new RecordingFileError(err, 'syncing', this.path);
-      }
-      this.unsynced = false;
-      this.lastSync_ms = now;
+    if (!this.unsynced || (!force && now - this.lastSync_ms < syncInterval_ms)) return;
+    const covered = this.writes;
+    try {
+      await this.handle.datasync();
+    } catch (err) {
+      throw new RecordingFileError(err, 'syncing', this.path);
     }
+    if (this.writes === covered) this.unsynced = false;
+    this.lastSync_ms = now;
   }
 
   get idle(): boolean {
@@ -119,7 +126,9 @@ class NdjsonSink {
 /**
  * Writes one run directory (schema.ts): run.json atomically, events.ndjson and history.ndjson
  * appended in whole lines from a bounded buffer that a timer flushes every 200 ms and fsyncs
- * about every second, so a crash loses at most the last moments and tears at most one line.
+ * about every second (beside the writes, never in their way), so a crash of the machine loses
+ * at most the last moments and tears at most one line; a crash of this process loses nothing
+ * that was flushed.
  *
  * Appends are synchronous and never wait for the disk. A write error is kept and thrown by
  * the next append, flush, manifest update or close, with the file named and what to do.
@@ -133,6 +142,8 @@ export class RecordingWriter {
   /** One flush or manifest write at a time, in call order. */
   private chain: Promise<void> = Promise.resolve();
   private failure: Error | null = null;
+  /** The periodic fsync in flight, if any: it runs beside the write chain, not in it. */
+  private syncing: Promise<void> | null = null;
   private closed = false;
   private lastT_ms = 0;
   private reportedDrops = 0;
@@ -150,7 +161,9 @@ export class RecordingWriter {
     this.options = options;
     this.timer = setInterval(() => {
       if (this.events.idle && this.history.idle) return;
-      this.flush().catch(() => undefined); // kept in `failure`, thrown by the next call
+      this.flush()
+        .then(() => this.syncWhenDue())
+        .catch(() => undefined); // kept in `failure`, thrown by the next call
     }, options.flushInterval_ms);
     // The owner closes the writer; a forgotten one must not keep the process alive.
     this.timer.unref();
@@ -213,10 +226,15 @@ export class RecordingWriter {
     this.push(this.history, entry);
   }
 
-  /** Write everything buffered now (fsync only when due). Rejects with the first write error. */
+  /**
+   * Write everything buffered to the files now. Once it resolves the lines are in the page
+   * cache, which keeps them if this process dies (a fault journal line needs no more); the
+   * fsync follows within about a second, beside this path, so a caller waiting here never waits
+   * for the disk. Rejects with the first write error.
+   */
   flush(): Promise<void> {
     if (this.closed) return this.enqueue(() => Promise.resolve());
-    return this.enqueue(() => this.writeOut(false));
+    return this.enqueue(() => this.writeOut());
   }
 
   /** Merge `patch` into run.json and rewrite it atomically (e.g. endedAt, duration_ms, clockOffsets). */
@@ -257,7 +275,12 @@ export class RecordingWriter {
     this.timer = null;
     let flushError: unknown = null;
     try {
-      await this.enqueue(() => this.writeOut(true));
+      await this.syncing;
+      await this.enqueue(async () => {
+        await this.writeOut();
+        await this.events.sync(0, true);
+        await this.history.sync(0, true);
+      });
     } catch (err) {
       flushError = err;
     }
@@ -274,7 +297,24 @@ export class RecordingWriter {
     }
   }
 
-  private async writeOut(forceSync: boolean): Promise<void> {
+  /** Start an fsync of both files if one is due and none is running. */
+  private syncWhenDue(): void {
+    if (this.syncing !== null || this.closed) return;
+    const interval = this.options.syncInterval_ms;
+    this.syncing = Promise.all([
+      this.events.sync(interval, false),
+      this.history.sync(interval, false),
+    ])
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        this.failure ??= err instanceof Error ? err : new Error(String(err));
+      })
+      .finally(() => {
+        this.syncing = null;
+      });
+  }
+
+  private async writeOut(): Promise<void> {
     const dropped = this.events.dropped + this.history.dropped;
     if (dropped > this.reportedDrops) {
       const note: RunRecord = {
@@ -288,8 +328,8 @@ export class RecordingWriter {
       this.reportedDrops = dropped;
       this.events.push(`${JSON.stringify(note)}\n`, Number.POSITIVE_INFINITY);
     }
-    await this.events.flush(this.options.syncInterval_ms, forceSync);
-    await this.history.flush(this.options.syncInterval_ms, forceSync);
+    await this.events.write();
+    await this.history.write();
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {
