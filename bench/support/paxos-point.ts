@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { percentile } from '../../src-main/cli/stats';
 import { runOnLocalTestbed } from '../../src-main/orchestrator/quick-run';
 import type { RunPlan } from '../../src-main/orchestrator/run-plan';
@@ -8,6 +9,22 @@ export interface LoadPoint {
   readonly p50_ms: number;
   readonly p99_ms: number;
   readonly ops: number;
+  /**
+   * CPU time (user + system) of the agent processes per operation of the whole run, start-up
+   * included: on a shared machine a steadier measure of cost than throughput. Linux only.
+   */
+  readonly agentCpu_us_per_op?: number;
+}
+
+/** CPU time of this process's reaped children (the agents, once stopped), in µs; null off Linux. */
+function childrenCpu_us(): number | null {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[13]) + Number(fields[14]); // cutime + cstime, 1/100 s
+    return Number.isFinite(ticks) ? ticks * 10_000 : null;
+  } catch {
+    return null;
+  }
 }
 
 export const WARMUP_MS = 1_500;
@@ -47,8 +64,11 @@ export function benchPlan(
 
 /** Throughput and latency of one plan, from its recorded history, after the warm-up. */
 export async function measurePaxos(plan: RunPlan): Promise<LoadPoint> {
+  const cpuBefore = childrenCpu_us();
   const outcome = await runOnLocalTestbed(plan);
+  const cpuAfter = childrenCpu_us();
   const rec = await readRecording(outcome.runDir);
+  let completed = 0;
   const invoked = new Map<number, number>();
   const latencies_us: number[] = [];
   let firstOk = Number.POSITIVE_INFINITY;
@@ -56,6 +76,7 @@ export async function measurePaxos(plan: RunPlan): Promise<LoadPoint> {
   for (const h of rec.history) {
     if (h.type === 'invoke') invoked.set(h.opId, h.time_us);
     if (h.type !== 'ok') continue;
+    completed++;
     const start = invoked.get(h.opId);
     if (start === undefined || start < WARMUP_MS * 1000) continue;
     latencies_us.push(h.time_us - start);
@@ -69,12 +90,18 @@ export async function measurePaxos(plan: RunPlan): Promise<LoadPoint> {
     p50_ms: percentile(latencies_us, 50) / 1000,
     p99_ms: percentile(latencies_us, 99) / 1000,
     ops: latencies_us.length,
+    ...(cpuBefore === null || cpuAfter === null || completed === 0
+      ? {}
+      : { agentCpu_us_per_op: (cpuAfter - cpuBefore) / completed }),
   };
 }
 
 export function formatPoint(label: string, p: LoadPoint): string {
   return (
     `${label}: ${Math.round(p.opsPerSecond).toLocaleString('en-US').padStart(7)} ops/s, ` +
-    `p50 ${p.p50_ms.toFixed(3)} ms, p99 ${p.p99_ms.toFixed(3)} ms (${p.ops} ops)`
+    `p50 ${p.p50_ms.toFixed(3)} ms, p99 ${p.p99_ms.toFixed(3)} ms (${p.ops} ops)` +
+    (p.agentCpu_us_per_op === undefined
+      ? ''
+      : `, agents ${Math.round(p.agentCpu_us_per_op)} µs CPU/op incl. start-up`)
   );
 }

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import {
-  agentFrameSchema,
+  parseAgentFrame,
   type AgentEvent,
   type AgentFrame,
   type OrchestratorFrame,
@@ -197,7 +197,7 @@ export class AgentLink {
   }
 
   private onFrame(raw: unknown): void {
-    const parsed = agentFrameSchema.safeParse(raw);
+    const parsed = parseAgentFrame(raw);
     if (!parsed.success) {
       this.handlers.onProblem(
         this.node,

@@ -44,6 +44,8 @@ export class DurableStore {
   readonly stats: DurableStoreStats = { writes: 0, syncs: 0, compactions: 0 };
   /** Live data: key → its serialized log line (what compaction writes). */
   private readonly live = new Map<string, string>();
+  /** Memory mode only: key → the value as given. */
+  private readonly memory = new Map<string, unknown>();
   private liveBytes = 0;
   private fileBytes: number;
   private batch: string[] = [];
@@ -104,6 +106,14 @@ export class DurableStore {
   /** Record `key = value` (`undefined` deletes) in the current batch; durable after `flush`. */
   set(key: string, value: unknown): void {
     if (this.closed) throw new Error(`durable store in ${this.dir} is closed; cannot set "${key}"`);
+    if (this.mode === 'memory') {
+      // Nothing is ever written or read back in memory mode: serializing every value (a PBFT
+      // slot holds its whole batch, persisted several times) was a large share of a replica's
+      // CPU. The value is kept as is; stacks persist fresh objects and never mutate them.
+      if (value === undefined) this.memory.delete(key);
+      else this.memory.set(key, value);
+      return;
+    }
     let line: string;
     if (value === undefined) {
       line = JSON.stringify({ k: key, d: 1 });
@@ -115,17 +125,23 @@ export class DurableStore {
       }
     }
     this.setLive(key, value === undefined ? null : line);
-    if (this.mode !== 'memory') this.batch.push(line);
+    this.batch.push(line);
   }
 
   /** The live value of a key (parsed from its log line; for tests and diagnostics). */
   get(key: string): unknown {
+    if (this.mode === 'memory') return structuredCopy(this.memory.get(key));
     const line = this.live.get(key);
     return line === undefined ? undefined : (JSON.parse(line) as { v: unknown }).v;
   }
 
   keys(): string[] {
-    return Array.from(this.live.keys());
+    return Array.from((this.mode === 'memory' ? this.memory : this.live).keys());
+  }
+
+  /** Whether `flush` can ever have to wait (false in memory mode: nothing goes to disk). */
+  get writes(): boolean {
+    return this.mode !== 'memory';
   }
 
   /**
@@ -260,6 +276,11 @@ export async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** A JSON copy, as a value read back from the log would be. */
+function structuredCopy(value: unknown): unknown {
+  return value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
 }
 
 function deferred(): Deferred {

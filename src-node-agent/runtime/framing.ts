@@ -7,10 +7,12 @@
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 export function encodeFrame(value: unknown): Buffer {
-  const body = Buffer.from(JSON.stringify(value), 'utf8');
-  const frame = Buffer.allocUnsafe(4 + body.length);
-  frame.writeUInt32BE(body.length, 0);
-  body.copy(frame, 4);
+  // Encoded straight into the frame (small frames come from Node's buffer pool): one copy.
+  const json = JSON.stringify(value);
+  const length = Buffer.byteLength(json, 'utf8');
+  const frame = Buffer.allocUnsafe(4 + length);
+  frame.writeUInt32BE(length, 0);
+  frame.write(json, 4, 'utf8');
   return frame;
 }
 

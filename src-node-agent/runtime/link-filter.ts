@@ -6,6 +6,9 @@ export const MIN_REORDER_WINDOW_MS = 5;
 /** Fault ids held at once; the orchestrator heals faults, so more means a leak upstream. */
 export const MAX_ACTIVE_FAULTS = 10_000;
 
+/** The plan of a message on a link without rules: one copy, now (shared, never mutated). */
+const SEND_NOW: readonly number[] = Object.freeze([0]);
+
 /** The combined effect of every rule of one direction for one peer. */
 interface LinkEffect {
   cut: boolean;
@@ -77,9 +80,9 @@ export class LinkFilter {
    * The fate of one message to `peer`: the delay (ms) of each copy to send, in order;
    * `[]` = dropped. `[0]` on a link without rules (the fast path).
    */
-  planOutgoing(peer: string): number[] {
+  planOutgoing(peer: string): readonly number[] {
     const effect = this.outgoing.get(peer);
-    if (effect === undefined) return [0];
+    if (effect === undefined) return SEND_NOW;
     if (effect.cut || (effect.pass < 1 && this.random() >= effect.pass)) {
       this.countDrop(peer);
       return [];

@@ -7,8 +7,11 @@ import type { SignatureScheme } from '../stacks/pbft/auth-scheme';
  * Ed25519 as the stack's pure TypeScript (which keeps the simulator deterministic and free of
  * Node), at native speed. Tests check both give identical MACs and signatures.
  */
-export const nativeHmac: Hmac = (key, message) =>
-  new Uint8Array(createHmac('sha256', key).update(message).digest());
+export const nativeHmac: Hmac = (key, message) => {
+  // A string is hashed as UTF-8 without an intermediate copy; the digest is viewed, not copied.
+  const digest = createHmac('sha256', key).update(message).digest();
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
+};
 
 /** DER prefixes that wrap a raw 32-byte Ed25519 seed (PKCS#8) and public key (SPKI). */
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');

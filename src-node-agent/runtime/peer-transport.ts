@@ -122,6 +122,10 @@ export class PeerTransport {
         resolve();
       });
     });
+    // Dial every other replica now rather than on the first message: connect and handshake
+    // then happen before the first request, not inside its view-change timeout (a peer not
+    // listening yet refuses at once, and the link redials).
+    for (const s of this.options.servers) if (s.id !== this.options.self) this.outgoingLink(s.id);
   }
 
   /** The bound address (useful with port 0). */

@@ -25,6 +25,8 @@ export interface ReplicaNetwork {
 export interface ReplicaStorage {
   set(key: string, value: unknown): void;
   flush(): Promise<void>;
+  /** False when `flush` never waits for a disk (memory mode): effects then go out at once. */
+  readonly writes?: boolean;
 }
 
 export interface ReplicaHostOptions {
@@ -176,7 +178,7 @@ export class ReplicaHost {
       return;
     }
     this.effects = null;
-    if (this.persistedInStep) {
+    if (this.persistedInStep && this.options.storage.writes !== false) {
       this.hold(effects, this.options.storage.flush());
     } else if (this.pendingBarriers > 0) {
       this.hold(effects, this.lastBarrier);

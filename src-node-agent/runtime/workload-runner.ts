@@ -253,7 +253,9 @@ export class WorkloadRunner {
     }
     if (session.spec.mode !== 'closed') return;
     // Deferred even with no think time: the client library is still inside its onReply.
-    // setTimeout(0) would cost a whole millisecond per operation; an immediate costs nothing.
+    // setTimeout(0) would cost a whole millisecond per operation. A microtask runs as soon as
+    // this reply's callback returns, so the request leaves with this event-loop turn's writes
+    // (an immediate would hold it for one more turn).
     const think_ms = session.spec.thinkTime_ms;
     const go = (): void => {
       client.next = null;
@@ -263,8 +265,11 @@ export class WorkloadRunner {
       const timer = setTimeout(go, think_ms);
       client.next = { cancel: () => clearTimeout(timer) };
     } else {
-      const immediate = setImmediate(go);
-      client.next = { cancel: () => clearImmediate(immediate) };
+      let cancelled = false;
+      queueMicrotask(() => {
+        if (!cancelled) go();
+      });
+      client.next = { cancel: () => (cancelled = true) };
     }
   }
 

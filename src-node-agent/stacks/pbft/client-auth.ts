@@ -22,7 +22,8 @@ const MAX_CLIENT_KEYS = 4_096;
  * Keys are derived per (client, replica) from the run's secret, like the replicas' own keys.
  */
 export class ClientAuthenticator {
-  private readonly keys = new Map<string, Uint8Array>();
+  /** Per client, its key with each replica (by server index), derived on first use. */
+  private readonly keys = new Map<string, (Uint8Array | undefined)[]>();
 
   constructor(
     private readonly servers: readonly NodeId[],
@@ -30,26 +31,36 @@ export class ClientAuthenticator {
     private readonly hmac: Hmac = hmacSha256,
   ) {}
 
-  private key(client: NodeId, replica: NodeId): Uint8Array {
-    const name = `${client}|${replica}`;
-    let key = this.keys.get(name);
+  private key(client: NodeId, index: number): Uint8Array {
+    let row = this.keys.get(client);
+    if (row === undefined) {
+      if (this.keys.size * this.servers.length >= MAX_CLIENT_KEYS) this.keys.clear();
+      row = [];
+      this.keys.set(client, row);
+    }
+    let key = row[index];
     if (key === undefined) {
-      if (this.keys.size >= MAX_CLIENT_KEYS) this.keys.clear();
+      const name = `${client}|${this.servers[index] as NodeId}`;
       key = this.hmac(utf8(this.secret), utf8(`pbft-client-key|${name}`));
-      this.keys.set(name, key);
+      row[index] = key;
     }
     return key;
   }
 
-  private mac(replica: NodeId, req: ClientRequest<KvOp>): string {
-    const text = canonicalJson({ client: req.client, seq: req.seq, op: req.op });
-    return toHex(this.hmac(this.key(req.client, replica), utf8(text))).slice(0, MAC_HEX);
+  private mac(index: number, client: NodeId, text: string): string {
+    return toHex(this.hmac(this.key(client, index), text), MAC_HEX / 2);
+  }
+
+  /** What a MAC covers: the request without its authenticator, encoded once for all MACs. */
+  private text(req: ClientRequest<KvOp>): string {
+    return requestText(req) ?? canonicalJson({ client: req.client, seq: req.seq, op: req.op });
   }
 
   /** The request with its authenticator, as the client sends it. */
   sign(req: ClientRequest<KvOp>): PbftRequest {
     const { client, seq, op } = req;
-    return { client, seq, op, auth: this.servers.map((r) => this.mac(r, req)) };
+    const text = this.text(req);
+    return { client, seq, op, auth: this.servers.map((_, i) => this.mac(i, client, text)) };
   }
 
   /** Whether `req` carries a valid MAC of its client for `replica`. */
@@ -57,6 +68,25 @@ export class ClientAuthenticator {
     const auth = (req as Partial<PbftRequest>).auth;
     const index = this.servers.indexOf(replica);
     if (!Array.isArray(auth) || auth.length !== this.servers.length || index < 0) return false;
-    return auth[index] === this.mac(replica, req);
+    return auth[index] === this.mac(index, req.client, this.text(req));
   }
+}
+
+/**
+ * canonicalJson({client, seq, op}) written out for the get and put requests every workload
+ * sends (keys in sorted order: client, op, seq; f, key, value), or null for anything else.
+ * Each request is encoded by its client and again by every replica that checks its MAC.
+ */
+export function requestText(req: ClientRequest<KvOp>): string | null {
+  const { client, seq, op } = req;
+  if (typeof client !== 'string' || typeof seq !== 'number' || !Number.isFinite(seq)) return null;
+  if (typeof op !== 'object' || op === null || typeof op.key !== 'string') return null;
+  const head = `{"client":${JSON.stringify(client)},"op":{"f":`;
+  const tail = `},"seq":${JSON.stringify(seq)}}`;
+  const keys = Object.keys(op).length;
+  if (op.f === 'get' && keys === 2) return `${head}"get","key":${JSON.stringify(op.key)}${tail}`;
+  if (op.f !== 'put' || keys !== 3) return null;
+  const value: unknown = op.value;
+  if (value !== null && typeof value !== 'string' && typeof value !== 'number') return null;
+  return `${head}"put","key":${JSON.stringify(op.key)},"value":${JSON.stringify(value)}${tail}`;
 }

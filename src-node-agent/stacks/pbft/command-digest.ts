@@ -1,5 +1,5 @@
 import { hash53 } from '../../core/hash';
-import { canonicalJson } from './authenticator';
+import { rememberCanonical } from './authenticator';
 import type { Command } from './messages';
 
 /**
@@ -9,7 +9,8 @@ import type { Command } from './messages';
  * for collisions, so the cheaper digest keeps runs fast.
  */
 export function commandDigest(cmd: Command): string {
-  return hash53(canonicalJson(cmd)).toString(16).padStart(14, '0');
+  // Remembered: the PRE-PREPARE carrying `cmd` is MACed next, and its encoding contains it.
+  return hash53(rememberCanonical(cmd)).toString(16).padStart(14, '0');
 }
 
 export const NULL_COMMAND: Command = { type: 'null' };

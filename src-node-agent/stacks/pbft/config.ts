@@ -40,6 +40,10 @@ export const pbftConfigSchema = z
     logWindow: z.number().int().min(1).max(10_000_000).default(64),
     /** Requests per PRE-PREPARE. */
     maxBatch: z.number().int().min(1).max(1024).default(32),
+    /** The primary sends a partial batch only while nothing is in flight; otherwise it waits
+     * for a full batch or an execution. Off: every request is proposed as soon as a sequence
+     * number is free (small batches under load, as the paper's basic protocol). */
+    adaptiveBatching: z.boolean().default(false),
     /** Sequence numbers the primary may have assigned but not yet executed. */
     maxInFlight: z.number().int().min(1).max(10_000).default(16),
     /** Requests waiting at the primary; beyond it clients get "busy". */

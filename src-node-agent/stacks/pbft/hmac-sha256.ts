@@ -71,8 +71,10 @@ function compress(state: Uint32Array, block: Uint8Array, offset: number): void {
   state[7] = ((state[7] as number) + h) | 0;
 }
 
+const encoder = new TextEncoder();
+
 export function utf8(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
+  return encoder.encode(text);
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
@@ -99,9 +101,11 @@ export function sha256(data: Uint8Array): Uint8Array {
  * HMAC-SHA256 as the stack calls it. The pure function below is the default (deterministic,
  * runs anywhere); the agent injects node:crypto's, which computes the same function faster.
  */
-export type Hmac = (key: Uint8Array, message: Uint8Array) => Uint8Array;
+export type Hmac = (key: Uint8Array, message: Uint8Array | string) => Uint8Array;
 
-export function hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array {
+/** A string message is taken as its UTF-8 bytes (what the MACs cover: canonical JSON). */
+export function hmacSha256(key: Uint8Array, data: Uint8Array | string): Uint8Array {
+  const message = typeof data === 'string' ? utf8(data) : data;
   const block = new Uint8Array(64);
   block.set(key.length > 64 ? sha256(key) : key);
   const inner = new Uint8Array(64 + message.length);
@@ -115,9 +119,14 @@ export function hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array {
   return sha256(outer);
 }
 
-export function toHex(bytes: Uint8Array): string {
+/** Two hex digits per byte value: toHex runs for every MAC, so no per-byte formatting. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** Lower-case hex of `bytes`, or of its first `limit` bytes. */
+export function toHex(bytes: Uint8Array, limit = bytes.length): string {
   let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  const end = Math.min(limit, bytes.length);
+  for (let i = 0; i < end; i++) s += HEX_BYTE[bytes[i] as number] as string;
   return s;
 }
 

@@ -5,6 +5,7 @@ import type { SignatureScheme } from './auth-scheme';
 import type { Hmac } from './hmac-sha256';
 import { PbftClient } from './client';
 import { byzantineBehaviours, pbftConfigSchema, type PbftConfig } from './config';
+import { fastKvReply, fastPbftMessage, fastPbftRequest, withFastPath } from './fast-guard';
 import { correctReplicasAgree } from './invariants';
 import { pbftMessageSchema, pbftRequestSchema, type PbftMessage } from './messages';
 import { PbftReplica } from './replica';
@@ -28,6 +29,11 @@ export function pbftStackWith(
 ): StackDefinition<PbftMessage, KvOp, KvOutput, PbftConfig> {
   return {
     ...pbftStack,
+    // A driver that passes native crypto is one that runs at full speed: it also gets the
+    // hand-written checks of the hot messages (fast-guard.ts), same verdicts as the schemas.
+    messageSchema: withFastPath(pbftMessageSchema, fastPbftMessage),
+    requestSchema: withFastPath(pbftRequestSchema, fastPbftRequest),
+    replySchema: withFastPath(kvReplySchema, fastKvReply),
     createReplica: (ctx, config) => new PbftReplica(ctx, config, signatures, hmac),
     createClient: (ctx, config) => new PbftClient(ctx, config, hmac),
   };

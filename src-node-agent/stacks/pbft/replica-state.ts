@@ -179,7 +179,9 @@ export class ReplicaState {
 
   broadcast(body: PbftBody): void {
     const auth = this.auth.sign(body);
-    for (const to of this.ctx.servers) if (to !== this.ctx.self) this.byz.send(to, body, auth);
+    // A correct replica sends one message object to all: the driver can encode it once.
+    if (this.byz.behaviour === null) this.ctx.broadcast({ ...body, auth });
+    else for (const to of this.ctx.servers) if (to !== this.ctx.self) this.byz.send(to, body, auth);
   }
 
   reply(reply: ClientReply<KvOutput>): void {

@@ -8,6 +8,7 @@ import type {
 } from '../../core/protocol';
 import type { KvOp, KvOutput } from '../kv/kv-ops';
 import { createReplicaAuth, type SignatureScheme } from './auth-scheme';
+import { rememberCanonical } from './authenticator';
 import type { Hmac } from './hmac-sha256';
 import { Checkpoints } from './checkpoints';
 import { ClientAuthenticator } from './client-auth';
@@ -183,6 +184,8 @@ export class PbftReplica implements Protocol<PbftMessage, KvOp> {
       return s.reject(from, 'message from a node that is not a peer replica');
     }
     const { auth, ...body } = msg;
+    // The batch is encoded for the MAC check and again for its digest: encode it once.
+    if (body.t === 'pre-prepare') rememberCanonical(body.cmd);
     if (!s.auth.verify(from, body, auth)) {
       s.rejectedMacs++;
       return s.reject(from, `bad ${s.auth.scheme === 'mac' ? 'MAC' : 'signature'} on ${body.t}`);

@@ -102,10 +102,16 @@ export class RequestIntake {
     const s = this.s;
     if (!s.isPrimary() || s.inViewChange || s.queue.length === 0) return;
     if (s.byz.acts('stall', `primary ${s.ctx.self} holds ${s.queue.length} requests`)) return;
+    // Adaptive batching (params adaptiveBatching): a partial batch goes out only when nothing
+    // else is in flight; otherwise requests gather until a batch is full or an execution
+    // frees the pipeline (executeCommitted proposes again). Under load batches are then
+    // full-sized, and a lone client still gets its request ordered at once.
+    const adaptive = s.config.adaptiveBatching;
     while (
       s.queue.length > 0 &&
       s.nextSeq <= s.h + s.config.logWindow &&
-      s.nextSeq - s.executed - 1 < s.config.maxInFlight
+      s.nextSeq - s.executed - 1 < s.config.maxInFlight &&
+      (!adaptive || s.nextSeq - s.executed - 1 === 0 || s.queue.length >= s.config.maxBatch)
     ) {
       const reqs: ClientRequest<KvOp>[] = [];
       while (reqs.length < s.config.maxBatch && s.queue.length > 0) {

@@ -126,4 +126,21 @@ describe('durable store', () => {
     await m.close();
     await expect(stat(join(dir, 'nowhere'))).rejects.toThrow();
   });
+
+  it('memory mode keeps values without serializing them and says flush never waits', async () => {
+    const m = await DurableStore.open(join(dir, 'nowhere'), 'memory');
+    expect(m.writes).toBe(false);
+    const slot = { view: 2, cmd: { type: 'batch', reqs: [{ client: 'c', seq: 1 }] } };
+    m.set('slot:1', slot);
+    m.set('gone', 1);
+    m.set('gone', undefined);
+    expect(m.keys()).toEqual(['slot:1']);
+    const read = m.get('slot:1');
+    expect(read).toEqual(slot);
+    expect(read).not.toBe(slot); // a copy, as a value read back from a log would be
+    await m.close();
+    const w = await open('write');
+    expect(w.writes).toBe(true);
+    await w.close();
+  });
 });

@@ -20,6 +20,17 @@ describe('native PBFT crypto', () => {
     }
   });
 
+  it('a string message is MACed as its UTF-8 bytes, natively and in pure TypeScript', () => {
+    const alphabet = ['a', '{', '"', 'é', '→', '😀', ' ', '9'];
+    for (let i = 0; i < 100; i++) {
+      const key = bytes(1 + prng.int(80));
+      const text = Array.from({ length: prng.int(120) }, () => alphabet[prng.int(8)]).join('');
+      const expected = hmacSha256(key, new TextEncoder().encode(text));
+      expect(hmacSha256(key, text)).toEqual(expected);
+      expect(nativeHmac(key, text)).toEqual(expected);
+    }
+  });
+
   it('Ed25519 over node:crypto signs as the pure implementation does, and each verifies the other', () => {
     for (let i = 0; i < 5; i++) {
       const s = bytes(32);

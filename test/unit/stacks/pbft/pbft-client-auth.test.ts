@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientRequest } from '../../../../src-node-agent/core/protocol';
 import type { KvOp } from '../../../../src-node-agent/stacks/kv/kv-ops';
+import { canonicalJson } from '../../../../src-node-agent/stacks/pbft/authenticator';
+import { requestText } from '../../../../src-node-agent/stacks/pbft/client-auth';
 import { commandDigest } from '../../../../src-node-agent/stacks/pbft/command-digest';
+import { Prng } from '../../../../src-node-agent/sim/prng';
 import type { Command } from '../../../../src-node-agent/stacks/pbft/messages';
 import { Cluster, put } from './pbft-harness';
 import { completedBetween, pbftSim, safetyProblem, testSeed } from './pbft-sim';
@@ -69,5 +72,29 @@ describe('PBFT client request authentication', () => {
     expect(sim.rejectedInputs()).toBe(1);
     expect(completedBetween(sim, 100, 300)).toBeGreaterThan(10);
     expect(safetyProblem(sim)).toBeNull();
+  });
+});
+
+describe('the written-out encoding of get and put requests', () => {
+  it('equals canonical JSON byte for byte, and declines every other shape', () => {
+    const seed = Number(process.env['SEED'] ?? 5);
+    console.log(`request encoding: seed ${seed} (SEED=... to change)`);
+    const prng = new Prng(seed);
+    const strings = ['', 'k1', 'a"b', 'é→😀', '\\n', 'x'.repeat(300)];
+    const values: unknown[] = [null, 0, -1.5, 1e21, 42, ...strings, undefined, true, { a: 1 }];
+    let written = 0;
+    for (let i = 0; i < 5_000; i++) {
+      const f = ['get', 'put', 'add', 'cas'][prng.int(4)];
+      const op: Record<string, unknown> = { f, key: strings[prng.int(strings.length)] };
+      if (f !== 'get' || prng.int(4) === 0) op['value'] = values[prng.int(values.length)];
+      if (prng.int(10) === 0) op['extra'] = 1;
+      const seq = [1, 7, 2 ** 40, 1.5, Number.NaN][prng.int(5)] as number;
+      const req = { client: strings[prng.int(strings.length)] as string, seq, op } as never;
+      const text = requestText(req);
+      if (text === null) continue;
+      written++;
+      expect(text).toBe(canonicalJson(req));
+    }
+    expect(written).toBeGreaterThan(1_000);
   });
 });
