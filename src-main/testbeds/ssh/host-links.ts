@@ -1,7 +1,5 @@
 import { posix } from 'node:path';
-import type { KnownHosts } from '../../ssh/known-hosts';
-import type { AskPassphrase } from '../../ssh/ssh-auth';
-import type { ReconnectPolicy, SshConnection, SshStateChange } from '../../ssh/ssh-connection';
+import type { SshConnection, SshStateChange } from '../../ssh/ssh-connection';
 import type { SshTarget } from '../../ssh/ssh-target';
 import {
   MIN_NODE_MAJOR,
@@ -12,7 +10,7 @@ import {
   type NodeProbe,
 } from './remote-commands';
 import { RemoteShell, type ShellResult } from './remote-shell';
-import { SshHosts, type HostKeyAcceptance } from './ssh-hosts';
+import { SshHosts, type SshLinkOptions } from './ssh-hosts';
 
 /**
  * The SSH links of a testbed's hosts and what was learnt about each host. Two links per host:
@@ -35,13 +33,7 @@ export interface HostState {
 
 export type LinkRole = 'streams' | 'commands';
 
-export interface HostLinksOptions {
-  readonly knownHosts: KnownHosts;
-  readonly acceptance?: HostKeyAcceptance;
-  readonly askPassphrase?: AskPassphrase;
-  readonly agentSocket?: string | null;
-  readonly reconnect?: ReconnectPolicy | false;
-  readonly keepaliveIntervalMs?: number;
+export interface HostLinksOptions extends SshLinkOptions {
   /** Where FaultLab keeps its files on a host without an inventory workDir. */
   readonly defaultRoot?: string;
   /** Free ports to find on a host (by name) along with the probe: what provision will need. */

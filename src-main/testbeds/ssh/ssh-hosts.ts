@@ -17,14 +17,18 @@ export interface HostKeyAcceptance {
   readonly ask?: AcceptUnknownHost;
 }
 
-export interface ConnectHostsOptions {
+/** How every link of a testbed is opened: whom to trust, how to log in, how to keep it up. */
+export interface SshLinkOptions {
   readonly knownHosts: KnownHosts;
   readonly acceptance?: HostKeyAcceptance;
   readonly askPassphrase?: AskPassphrase;
   readonly agentSocket?: string | null;
   readonly reconnect?: ReconnectPolicy | false;
-  readonly readyTimeoutMs?: number;
   readonly keepaliveIntervalMs?: number;
+}
+
+export interface ConnectHostsOptions extends SshLinkOptions {
+  readonly readyTimeoutMs?: number;
   readonly onWarning?: (message: string) => void;
   readonly onStateChange?: (name: string, change: SshStateChange) => void;
   /**

@@ -4,9 +4,7 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfigInput } from '../../../src-node-agent/control/agent-config';
 import type { NodeId } from '../../../src-node-agent/core/ids';
-import type { KnownHosts } from '../../ssh/known-hosts';
-import type { AskPassphrase } from '../../ssh/ssh-auth';
-import type { ReconnectPolicy, SshConnection, SshStateChange } from '../../ssh/ssh-connection';
+import type { SshConnection, SshStateChange } from '../../ssh/ssh-connection';
 import { shellQuote } from '../../ssh/ssh-exec';
 import type { SshTarget } from '../../ssh/ssh-target';
 import { ensureAgentBundle } from '../agent-bundle';
@@ -33,16 +31,10 @@ import {
   type AgentFiles,
 } from './remote-commands';
 import type { RemoteShell } from './remote-shell';
-import type { HostKeyAcceptance } from './ssh-hosts';
+import type { SshLinkOptions } from './ssh-hosts';
 
-export interface SshTestbedOptions {
+export interface SshTestbedOptions extends SshLinkOptions {
   readonly targets: readonly SshTarget[];
-  readonly knownHosts: KnownHosts;
-  readonly acceptance?: HostKeyAcceptance;
-  readonly askPassphrase?: AskPassphrase;
-  readonly agentSocket?: string | null;
-  readonly reconnect?: ReconnectPolicy | false;
-  readonly keepaliveIntervalMs?: number;
   /** Deploy progress and link changes, one line each ("n2: agent up to date …"). */
   readonly log?: (line: string) => void;
   /** 'ssh' by default; the netns testbed says 'netns'. */
