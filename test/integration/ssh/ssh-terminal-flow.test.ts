@@ -47,7 +47,7 @@ describe.skipIf(skipReason !== null)('an SSH terminal with ack-based backpressur
     const shell = await connection.shell({
       cols: 100,
       rows: 30,
-      command: `stty -echo; head -c ${TOTAL} /dev/zero | tr '\\0' x; echo; echo FLOOD-END; sleep 30`,
+      command: `stty -echo; head -c ${TOTAL} /dev/zero | tr '\\0' x; echo; echo FLOOD-END; sleep 31.25`,
     });
     let exited = false;
     const session = new TerminalSession('T', 'flood', new SshShellBackend(shell), target, () => {
@@ -89,6 +89,12 @@ describe.skipIf(skipReason !== null)('an SSH terminal with ack-based backpressur
     expect(exited, 'closing the terminal ends the remote shell').toBe(true);
     const exit = pushes.find((p) => p.push === 'terminal-exit');
     expect(exit).toBeDefined();
+    // Hung up, the remote side's processes go too (the pty's session gets SIGHUP).
+    const left = async (): Promise<string> =>
+      (await connection.exec("pgrep -f 'sleep 31[.]25' || true")).stdout.trim();
+    const gone = Date.now() + 5_000;
+    while ((await left()) !== '' && Date.now() < gone) await sleep(100);
+    expect(await left(), 'the remote sleep is gone').toBe('');
   }, 90_000);
 
   it('reports the shell exit code and the resized window to the remote side', async () => {
