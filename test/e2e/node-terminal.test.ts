@@ -124,7 +124,11 @@ describe.skipIf(skipReason !== null)('a node terminal over SSH (Chromium, netns 
       120_000,
       250,
     );
-    await page.click('[data-testid=run-testbed-panel] summary');
+    // Open while the run starts; open it again if it has folded away since.
+    if ((await page.getAttribute('[data-testid=run-testbed-panel]', 'open')) === null) {
+      await page.click('[data-testid=run-testbed-panel] summary');
+    }
+    await page.waitForSelector('[data-testid=run-setup-log]');
     expect(await page.textContent('[data-testid=run-testbed-panel] summary')).toMatch(
       /Testbed: netns · preflight passed \(4 hosts/,
     );
