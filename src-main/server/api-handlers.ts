@@ -13,6 +13,7 @@ import { TerminalSession } from './terminal/terminal-session';
 import { readFile } from 'node:fs/promises';
 import { checkReportSchema, RUN_FILES, type CheckResult } from '../record/schema';
 import { runStandalonePreflight } from '../preflight/standalone-preflight';
+import type { PassphraseRequests } from './passphrase-requests';
 
 export interface HandlerContext {
   readonly runs: RunRegistry;
@@ -22,18 +23,23 @@ export interface HandlerContext {
   readonly desktop: boolean;
   readonly notices: readonly string[];
   readonly testbeds: readonly TestbedAvailability[];
+  /** Passphrase questions of runs' SSH connects: asked of every page, as runs are shared. */
+  readonly runPassphrases: PassphraseRequests;
 }
 
 /** The api's methods, each on the calling connection. */
 export function apiHandlers(ctx: HandlerContext): ApiHandlers<ApiConnection> {
   return {
-    hello: ({ apiVersion }) => {
+    hello: ({ apiVersion }, conn) => {
       if (apiVersion !== API_VERSION) {
         throw new ApiCallError(
           'bad-request',
           `the page speaks api version ${apiVersion}, this server ${API_VERSION}; reload the page (or rebuild with npm run build)`,
         );
       }
+      // A run may be waiting for a passphrase that the page which started it never answered
+      // (it was reloaded or closed): this page can.
+      ctx.runPassphrases.replayTo(conn);
       return {
         apiVersion: API_VERSION,
         faultlabVersion: ctx.version,
@@ -66,8 +72,10 @@ export function apiHandlers(ctx: HandlerContext): ApiHandlers<ApiConnection> {
     },
     'recordings.list': () => listRecordingSummaries(ctx.runsDir),
     'runs.list': () => ({ runs: ctx.runs.list() }),
-    'run.start': (setup, conn) =>
-      ctx.runs.startFromSetup(setup, (keyPath, attempt) => conn.passphrases.ask(keyPath, attempt)),
+    'run.start': (setup) =>
+      ctx.runs.startFromSetup(setup, (keyPath, attempt) =>
+        ctx.runPassphrases.ask(keyPath, attempt),
+      ),
     'run.stop': ({ runId }) => {
       ctx.runs.get(runId).stop('stopped from the dashboard');
       return {};
@@ -168,7 +176,8 @@ export function apiHandlers(ctx: HandlerContext): ApiHandlers<ApiConnection> {
       return {};
     },
     'ssh.passphrase': ({ requestId, passphrase }, conn) => {
-      conn.passphrases.answer(requestId, passphrase);
+      if (conn.passphrases.has(requestId)) conn.passphrases.answer(requestId, passphrase);
+      else ctx.runPassphrases.answer(requestId, passphrase);
       return {};
     },
     'terminal.close': ({ terminalId }, conn) => {

@@ -5,6 +5,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_REQUEST_BYTES, type ApiMethod, type RunInfo } from '../api/api-schema';
 import { contentSecurityPolicy } from '../electron/content-security-policy';
 import { ApiConnection } from './api-connection';
+import { PassphraseRequests } from './passphrase-requests';
+import type { PushTarget } from './push-target';
 import { testbedAvailability } from './testbed-availability';
 import { apiHandlers } from './api-handlers';
 import { prepareFrame } from './api-router';
@@ -57,6 +59,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const broadcastInfo = (info: RunInfo): void => {
     for (const c of connections) c.push({ push: 'run-info', info });
   };
+  const everyPage: PushTarget = {
+    id: 'every-page',
+    push: (message) => {
+      for (const c of connections) c.push(message);
+    },
+    congested: () => false,
+  };
+  const runPassphrases = new PassphraseRequests(everyPage, 'for runs');
   const runs = new RunRegistry({
     runsDir: options.runsDir,
     labsDir: options.labsDir,
@@ -71,6 +81,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     desktop: options.desktop === true,
     notices: [],
     testbeds: testbedAvailability(),
+    runPassphrases,
   });
 
   let port = options.port;
@@ -196,6 +207,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     runs,
     close: (reason = 'the server is shutting down') =>
       (closing ??= (async () => {
+        runPassphrases.dispose();
         await runs.shutdown(reason);
         for (const c of connections) c.dispose();
         for (const ws of wss.clients) ws.terminate();

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, watch } from 'vue';
 import type { ApiPush } from '../../src-main/api/api-schema';
 import { errorText } from '../api/api-call-error';
 import { useConnectionStore } from './connection';
@@ -21,9 +21,20 @@ export const usePassphrasesStore = defineStore('passphrases', () => {
   const questions = ref<PassphraseQuestion[]>([]);
   const error = ref<string | null>(null);
 
+  // A lost connection takes this page's questions with it; on reconnect the server shows the
+  // ones still open (a run's, asked of every page) again.
+  const connection = useConnectionStore();
+  watch(
+    () => connection.status.state,
+    (state) => {
+      if (state !== 'open') questions.value = [];
+    },
+  );
+
   function onPush(push: ApiPush): void {
     if (push.push === 'passphrase-request') {
       const { requestId, keyPath, attempt } = push;
+      if (questions.value.some((q) => q.requestId === requestId)) return;
       questions.value = [...questions.value, { requestId, keyPath, attempt }].slice(-MAX_QUESTIONS);
     } else if (push.push === 'passphrase-request-closed') {
       questions.value = questions.value.filter((q) => q.requestId !== push.requestId);
@@ -34,7 +45,7 @@ export const usePassphrasesStore = defineStore('passphrases', () => {
     error.value = null;
     questions.value = questions.value.filter((q) => q.requestId !== requestId);
     try {
-      await useConnectionStore().api().call('ssh.passphrase', { requestId, passphrase });
+      await connection.api().call('ssh.passphrase', { requestId, passphrase });
     } catch (e) {
       error.value = `The passphrase could not be delivered: ${errorText(e)}`;
     }

@@ -21,7 +21,8 @@ import {
  * setup's preflight shows its SHA256 fingerprint in a dialog; Cancel leaves it refused; Trust
  * checks again with the key accepted, the host passes, and the key is remembered in FaultLab's
  * own known-hosts file (a temporary XDG_CONFIG_HOME here, never the user's). Encrypted keys:
- * the passphrase is asked in a dialog, a wrong one is asked again, the right one connects.
+ * the passphrase is asked in a dialog, a wrong one is asked again, the right one connects; a
+ * run's question (runs belong to the server, not to a page) survives the page's reload.
  */
 const PASSPHRASE = 'correct horse battery staple';
 const skipReason = e2eUnavailable() ?? sshdUnavailableReason();
@@ -186,4 +187,58 @@ describe.skipIf(skipReason !== null)('SSH dialogs in the app (Chromium, a real s
     ).toMatch(/passphrase for .*encrypted_ed25519.* was not given/);
     expect(pageErrors).toEqual([]);
   }, 240_000);
+
+  it("asks a run's passphrase of every page: reloaded before answering, the page is asked again and the run starts", async () => {
+    const phase = (): Promise<string | null> =>
+      page.getAttribute('[data-testid=run-phase]', 'data-phase');
+    await page.reload();
+    await page.click('[data-testid=nav-setup]');
+    await page.click('[data-testid=lab-option-paxos-leader-crash]');
+    if (await page.isChecked('[data-testid=scripted-faults]')) {
+      await page.uncheck('[data-testid=scripted-faults]');
+    }
+    await page.fill('[data-testid=override-nodes]', '3');
+    await page.fill('[data-testid=override-duration]', '60');
+    await page.check('[data-testid=testbed-ssh] input');
+    await page.fill('[data-testid=ssh-inventory]', encryptedInventory);
+    await page.fill('[data-testid=ssh-known-hosts]', userKnownHosts);
+    await page.click('[data-testid=start-run]');
+    await page.waitForSelector('[data-testid=passphrase-dialog]', { timeout: 60_000 });
+
+    // The page that started the run goes away with the question open; the run waits.
+    await page.reload();
+    await page.waitForSelector('[data-testid=passphrase-dialog]', { timeout: 30_000 });
+    expect(await page.textContent('[data-testid=passphrase-dialog]')).toContain(
+      'encrypted_ed25519',
+    );
+    await page.fill('[data-testid=passphrase-input]', PASSPHRASE);
+    await page.click('[data-testid=passphrase-submit]');
+    await page.click('[data-testid=nav-live]');
+    await waitFor(
+      'the run to be running on the SSH testbed',
+      async () => {
+        const now = await phase();
+        if (now === 'failed') {
+          throw new Error(
+            `the run failed: ${await page.textContent('[data-testid=run-problems]')}`,
+          );
+        }
+        return now === 'running' ? true : undefined;
+      },
+      120_000,
+      250,
+    );
+    expect(await page.$('[data-testid=passphrase-dialog]')).toBeNull();
+    await page.click('[data-testid=stop-run]');
+    await waitFor(
+      'the run to end',
+      async () => {
+        const now = await phase();
+        return now === 'ended' || now === 'failed' ? now : undefined;
+      },
+      60_000,
+      250,
+    );
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
 });

@@ -71,4 +71,25 @@ describe('passphrase questions to the page', () => {
     await expect(q.ask('/k/one-more', 1)).rejects.toThrow(/already open/);
     q.dispose();
   });
+
+  it("shows a run's open questions to a page that connects later, which can answer them", async () => {
+    const first = page();
+    const later = page();
+    const runs = new PassphraseRequests(first.target, 'for runs');
+    const asked = runs.ask('/k/id_ed25519', 1);
+    const id = requestIdOf(first.pushes[0]);
+    expect(runs.has(id)).toBe(true);
+    runs.replayTo(later.target);
+    expect(later.pushes).toEqual([first.pushes[0]]);
+    runs.answer(id, 'secret');
+    expect(await asked).toBe('secret');
+    expect(runs.has(id)).toBe(false);
+    // Answered: nothing is left to show the next page.
+    const third = page();
+    runs.replayTo(third.target);
+    expect(third.pushes).toEqual([]);
+    for (let i = 0; i < MAX_PENDING_PASSPHRASES; i++) void runs.ask(`/k/${i}`, 1);
+    await expect(runs.ask('/k/one-more', 1)).rejects.toThrow(/already open for runs/);
+    runs.dispose();
+  });
 });
