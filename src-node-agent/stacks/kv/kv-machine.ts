@@ -23,7 +23,13 @@ export type ExecuteResult =
   /** Older than the client's last executed request: the client has moved on; drop it. */
   | { readonly kind: 'stale' };
 
-/** Bound on remembered clients: the oldest are forgotten first (their retries become stale). */
+/**
+ * Bound on remembered clients: the least recently executed is forgotten first. A forgotten
+ * client is unknown again, so at-most-once then holds only within this horizon: a retry that
+ * arrives after this many other clients executed would be executed a second time. Closing it
+ * needs registered sessions whose expiry the client is told of (Raft's RegisterClient), which
+ * the client protocols here do not have yet.
+ */
 export const MAX_CLIENT_RECORDS = 100_000;
 
 /**

@@ -6,9 +6,6 @@ import type { KvSnapshot } from '../kv/kv-machine';
 import type { ReplicaParts } from './replica-parts';
 import type { ReplicaState } from './replica-state';
 
-/** Checkpoint vote sets kept for unstable checkpoints; the oldest are forgotten first. */
-const MAX_CHECKPOINT_SETS = 16;
-
 /**
  * Checkpoints and watermarks (paper, section 4.3): a checkpoint every K sequence numbers,
  * stable with 2f+1 matching CHECKPOINTs; the stable one is the low watermark h and everything
@@ -29,8 +26,27 @@ export class Checkpoints {
     s.broadcast({ t: 'checkpoint', seq, digest });
   }
 
+  /**
+   * Votes are bounded without ever evicting a correct replica's: checkpoints are taken only at
+   * multiples of K, so at most L/K sets lie within the watermarks (h, h+L]; above them a
+   * sender keeps one vote, its latest. That one is what lets a replica left behind learn that
+   * f+1 others moved on (the catch-up below), and a faulty sender cannot crowd out others.
+   */
   onCheckpoint(from: NodeId, seq: number, digest: string): void {
-    if (seq <= this.s.h) return;
+    const s = this.s;
+    if (seq <= s.h) return;
+    if (seq % s.config.checkpointEvery !== 0) {
+      return s.reject(
+        from,
+        `CHECKPOINT ${seq} is not a multiple of the checkpoint interval ${s.config.checkpointEvery}`,
+      );
+    }
+    if (seq > s.h + s.config.logWindow) {
+      for (const [k, votes] of s.checkpointVotes) {
+        if (k === seq || k <= s.h + s.config.logWindow || !votes.delete(from)) continue;
+        if (votes.size === 0) s.checkpointVotes.delete(k);
+      }
+    }
     this.record(from, seq, digest);
   }
 
@@ -40,9 +56,6 @@ export class Checkpoints {
     if (votes === undefined) {
       votes = new Map();
       s.checkpointVotes.set(seq, votes);
-      if (s.checkpointVotes.size > MAX_CHECKPOINT_SETS) {
-        s.checkpointVotes.delete(Math.min(...s.checkpointVotes.keys()));
-      }
     }
     votes.set(from, digest);
     const matching = Array.from(votes)

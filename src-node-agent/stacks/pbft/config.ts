@@ -56,6 +56,13 @@ export const pbftConfigSchema = z
     clientRetry_ms: z.number().positive().max(600_000).default(300),
     byzantine: z.record(z.string().max(64), z.enum(byzantineBehaviours)).default({}),
   })
-  .strict();
+  .strict()
+  // The primary assigns sequence numbers up to h+L and h moves only at a stable checkpoint:
+  // with L < K no checkpoint is ever reached and the replicas stop for good.
+  .refine((c) => c.logWindow >= c.checkpointEvery, {
+    message:
+      'logWindow (L) must be at least checkpointEvery (K), or no checkpoint is ever reached and the replicas stop; the paper uses L = 2K',
+    path: ['logWindow'],
+  });
 
 export type PbftConfig = z.infer<typeof pbftConfigSchema>;

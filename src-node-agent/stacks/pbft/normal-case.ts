@@ -44,6 +44,15 @@ export class NormalCase {
 
   acceptPrePrepare(seq: number, slot: Slot, view: number, digest: string, cmd: Command): void {
     const s = this.s;
+    if (slot.view < view) {
+      // The sequence number is being reused in a later view (not re-issued in NEW-VIEW, or
+      // above its max-s). What this replica said in the older view says nothing about this
+      // one: left set, the flags would keep it from preparing the new request, and would let
+      // retransmit() vote for a request it never prepared.
+      slot.sentPrepare = false;
+      slot.sentCommit = false;
+      if (slot.digest !== digest) slot.committed = false;
+    }
     slot.view = view;
     slot.digest = digest;
     slot.cmd = cmd;
@@ -163,10 +172,24 @@ export class NormalCase {
       if (slot === undefined || slot.view !== s.view || slot.cmd === null) continue;
       const { view, digest, cmd } = slot;
       if (s.isPrimary()) s.broadcast({ t: 'pre-prepare', view, seq, digest, cmd });
-      if (slot.sentPrepare) s.broadcast({ t: 'prepare', view, seq, digest });
-      if (slot.sentCommit) s.broadcast({ t: 'commit', view, seq, digest });
+      // Only the votes this replica cast for exactly this (view, digest): never a vote
+      // inferred from a flag.
+      if (slot.sentPrepare && sameVote(slot.prepares.get(s.ctx.self), view, digest)) {
+        s.broadcast({ t: 'prepare', view, seq, digest });
+      }
+      if (slot.sentCommit && sameVote(slot.commits.get(s.ctx.self), view, digest)) {
+        s.broadcast({ t: 'commit', view, seq, digest });
+      }
     }
   }
+}
+
+function sameVote(
+  vote: { view: number; digest: string } | undefined,
+  view: number,
+  digest: string,
+): boolean {
+  return vote !== undefined && vote.view === view && vote.digest === digest;
 }
 
 function count(

@@ -150,6 +150,7 @@ export class PbftReplica implements Protocol<PbftMessage, KvOp> {
       inViewChange: s.inViewChange,
       lowWatermark: s.h,
       logSize: s.slots.size,
+      checkpointVoteSets: s.checkpointVotes.size,
       queued: s.queue.length,
       pending: s.pending.size,
       rejectedMacs: s.rejectedMacs,

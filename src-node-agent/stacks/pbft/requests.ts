@@ -81,7 +81,6 @@ export class RequestIntake {
   enqueue(req: ClientRequest<KvOp>): void {
     const s = this.s;
     const key = requestKey(req);
-    s.pending.set(key, req);
     if (s.queued.has(key)) return; // answered when it executes
     if (s.queue.length >= s.config.queueLimit) {
       s.reply({
@@ -92,6 +91,9 @@ export class RequestIntake {
       });
       return;
     }
+    // Pending only once queued: a request turned away as busy is the client's to retry, and
+    // tracking it anyway let a flood of them grow the map without bound.
+    if (s.pending.size < MAX_PENDING) s.pending.set(key, req);
     s.queue.push(req);
     s.queued.add(key);
     this.proposeQueued();

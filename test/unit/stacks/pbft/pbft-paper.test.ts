@@ -91,7 +91,7 @@ for (const auth of AUTH_MODES)
     });
 
     it('a replica rejects a pre-prepare outside its watermarks', () => {
-      const c = new Cluster({ auth, logWindow: 8 }, ['n1']);
+      const c = new Cluster({ auth, logWindow: 8, checkpointEvery: 4 }, ['n1']);
       const cmd = batch(put('c1', 1, 'x', 'A'));
       c.inject('n1', 'n2', { t: 'pre-prepare', view: 0, seq: 9, digest: commandDigest(cmd), cmd });
       expect(preparesSent(c, 'n2')).toHaveLength(0);
