@@ -20,15 +20,37 @@ export interface PreparedProof {
   readonly prepares: readonly string[];
 }
 
-/** A VIEW-CHANGE's content, as the sender wrote it; NEW-VIEW carries 2f+1 of them. */
+/** A checkpoint a replica holds (the C set of the paper's MAC variant). */
+export interface CheckpointClaim {
+  readonly seq: number;
+  readonly digest: string;
+}
+
+/** A request a replica accepted a pre-prepare for, and the latest view it did (the Q set). */
+export interface PrePreparedClaim {
+  readonly seq: number;
+  readonly digest: string;
+  readonly view: number;
+}
+
+/**
+ * A VIEW-CHANGE's content, as the sender wrote it; NEW-VIEW carries the ones its decision
+ * used (at least 2f+1). Claims, not proofs: new-view.ts decides only on what f+1 or 2f+1
+ * VIEW-CHANGEs agree on (Castro and Liskov, TOCS 2002, section 4.5).
+ */
 export interface ViewChangeBody {
   readonly view: number;
   readonly replica: string;
-  /** Last stable checkpoint and the 2f+1 replicas whose CHECKPOINTs made it stable. */
+  /** Last stable checkpoint, and the replicas the sender heard vouch for it (informative). */
   readonly stable: number;
   readonly stableDigest: string;
   readonly checkpointProof: readonly string[];
+  /** Checkpoints the sender holds, its stable one included (C). */
+  readonly checkpoints: readonly CheckpointClaim[];
+  /** Per sequence number above the stable checkpoint, the latest prepare certificate (P). */
   readonly prepared: readonly PreparedProof[];
+  /** Requests pre-prepared above the stable checkpoint, each with its latest view (Q). */
+  readonly prePrepared: readonly PrePreparedClaim[];
 }
 
 /** A VIEW-CHANGE as a NEW-VIEW carries it: in signature mode with its sender's signature
@@ -116,7 +138,9 @@ const viewChangeFields = {
   stable: seq,
   stableDigest: digest,
   checkpointProof: z.array(replica).max(MAX_REPLICAS),
+  checkpoints: z.array(z.object({ seq, digest }).strict()).max(MAX_PREPARED),
   prepared: z.array(preparedSchema).max(MAX_PREPARED),
+  prePrepared: z.array(z.object({ seq: seq.min(1), digest, view }).strict()).max(MAX_PREPARED),
 };
 const viewChangeBodySchema = z
   .object({ ...viewChangeFields, sig: z.string().max(128).optional() })

@@ -56,6 +56,7 @@ export class NormalCase {
     slot.view = view;
     slot.digest = digest;
     slot.cmd = cmd;
+    s.notePrePrepared(slot, view, digest);
     if (cmd.type === 'batch') for (const req of cmd.reqs) this.p.requests.trackPending(req);
     if (!s.isPrimary() && !slot.sentPrepare) {
       slot.sentPrepare = true;

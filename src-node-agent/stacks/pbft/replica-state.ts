@@ -17,6 +17,9 @@ import type {
   ViewChangeBody,
 } from './messages';
 
+/** Distinct requests remembered as pre-prepared per sequence number (one per view change). */
+const MAX_PREPREPARED_DIGESTS = 8;
+
 /** Per sequence number: the accepted pre-prepare, the votes, and the prepare certificate. */
 export interface Slot {
   /** View of the accepted pre-prepare; -1 = none. */
@@ -31,6 +34,8 @@ export interface Slot {
   /** Highest-view prepare certificate this replica collected (it survives view changes). */
   prepared: PreparedProof | null;
   committed: boolean;
+  /** Every digest pre-prepared here, with the latest view it was (a VIEW-CHANGE's Q). */
+  readonly prePrepared: Map<string, number>;
 }
 
 export interface PersistedSlot {
@@ -41,6 +46,8 @@ export interface PersistedSlot {
   readonly sentCommit: boolean;
   readonly prepared: PreparedProof | null;
   readonly committed: boolean;
+  /** [digest, view] pairs; absent in slots written before it existed. */
+  readonly prePrepared?: readonly (readonly [string, number])[];
 }
 
 export interface PersistedStable {
@@ -119,6 +126,21 @@ export class ReplicaState {
     return this.primaryOf(this.view) === this.ctx.self;
   }
 
+  /**
+   * Record a pre-prepare this replica accepted (or, as primary, sent) for the slot. Digests
+   * per slot are bounded: a slot sees a new one only through a view change, and the oldest
+   * view is forgotten first.
+   */
+  notePrePrepared(slot: Slot, view: number, digest: string): void {
+    slot.prePrepared.set(digest, Math.max(view, slot.prePrepared.get(digest) ?? -1));
+    if (slot.prePrepared.size <= MAX_PREPREPARED_DIGESTS) return;
+    let oldest: string | null = null;
+    for (const [d, v] of slot.prePrepared) {
+      if (oldest === null || v < (slot.prePrepared.get(oldest) as number)) oldest = d;
+    }
+    if (oldest !== null) slot.prePrepared.delete(oldest);
+  }
+
   inWindow(seq: number): boolean {
     return seq > this.h && seq <= this.h + this.config.logWindow;
   }
@@ -136,6 +158,7 @@ export class ReplicaState {
         sentCommit: false,
         prepared: null,
         committed: false,
+        prePrepared: new Map(),
       };
       this.slots.set(seq, slot);
     }
@@ -153,6 +176,7 @@ export class ReplicaState {
       sentCommit: slot.sentCommit,
       prepared: slot.prepared,
       committed: slot.committed,
+      prePrepared: Array.from(slot.prePrepared),
     };
     this.ctx.persist(`slot:${seq}`, value);
   }

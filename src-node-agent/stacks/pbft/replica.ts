@@ -126,7 +126,11 @@ export class PbftReplica implements Protocol<PbftMessage, KvOp> {
       const ps = value as PersistedSlot;
       if (seq <= s.h) continue;
       const slot = s.slot(seq);
-      Object.assign(slot, { ...ps, prepares: slot.prepares, commits: slot.commits });
+      const { prePrepared, ...rest } = ps;
+      Object.assign(slot, { ...rest, prepares: slot.prepares, commits: slot.commits });
+      for (const [digest, v] of prePrepared ?? []) slot.prePrepared.set(digest, v);
+      // Slots written before Q was kept: the accepted pre-prepare is the one known.
+      if (slot.cmd !== null && slot.view >= 0) s.notePrePrepared(slot, slot.view, slot.digest);
       if (ps.sentPrepare) slot.prepares.set(s.ctx.self, { view: ps.view, digest: ps.digest });
       if (ps.sentCommit) slot.commits.set(s.ctx.self, { view: ps.view, digest: ps.digest });
       maxSeq = Math.max(maxSeq, seq);

@@ -128,6 +128,7 @@ export class RequestIntake {
       slot.view = s.view;
       slot.digest = digest;
       slot.cmd = cmd;
+      s.notePrePrepared(slot, s.view, digest);
       s.persistSlot(seq, slot);
       if (!s.byz.equivocate(s.view, seq, cmd, (to, b) => s.send(to, b))) {
         s.broadcast({ t: 'pre-prepare', view: s.view, seq, digest, cmd });

@@ -1,19 +1,22 @@
 import type { NodeId } from '../../core/ids';
 import type {
+  CheckpointClaim,
   PbftBody,
   PrePrepareEntry,
+  PrePreparedClaim,
   PreparedProof,
   SignedViewChange,
   ViewChangeBody,
 } from './messages';
-import { computeNewView, sameNewView, viewChangeProblem } from './new-view';
+import { decideNewView, sameNewView, viewChangeProblem, type NewViewDecision } from './new-view';
 import type { ReplicaParts } from './replica-parts';
 import { requestKey, type ReplicaState } from './replica-state';
 
 /**
- * View change (slide 28; paper, section 4.4): VIEW-CHANGE with the stable checkpoint and the
- * prepare certificates; the new primary sends NEW-VIEW with 2f+1 of them and the re-issued
- * pre-prepares; every backup recomputes those and checks them before entering the view.
+ * View change (slide 28; paper, section 4.4): VIEW-CHANGE with the sender's checkpoints,
+ * prepare certificates and pre-prepared requests; the new primary, once the VIEW-CHANGEs it
+ * holds (at least 2f+1) decide the new view (new-view.ts), sends NEW-VIEW with them and the
+ * re-issued pre-prepares; every backup recomputes those and checks them before entering.
  */
 export class ViewChanges {
   constructor(
@@ -30,16 +33,29 @@ export class ViewChanges {
     s.queue.length = 0;
     s.queued.clear();
     const prepared: PreparedProof[] = [];
-    for (const [seq, slot] of s.slots)
-      if (seq > s.h && slot.prepared !== null) prepared.push(slot.prepared);
+    const prePrepared: PrePreparedClaim[] = [];
+    const top = s.h + s.config.logWindow;
+    for (const [seq, slot] of s.slots) {
+      if (seq <= s.h || seq > top) continue;
+      if (slot.prepared !== null) prepared.push(slot.prepared);
+      for (const [digest, v] of slot.prePrepared) prePrepared.push({ seq, digest, view: v });
+    }
     prepared.sort((a, b) => a.seq - b.seq);
+    prePrepared.sort((a, b) => a.seq - b.seq || (a.digest < b.digest ? -1 : 1));
+    const checkpoints: CheckpointClaim[] = [{ seq: s.h, digest: s.stableDigest }];
+    for (const [seq, own] of s.ownCheckpoints) {
+      if (seq > s.h && seq <= top) checkpoints.push({ seq, digest: own.digest });
+    }
+    checkpoints.sort((a, b) => a.seq - b.seq);
     const vc: ViewChangeBody = {
       view,
       replica: s.ctx.self,
       stable: s.h,
       stableDigest: s.stableDigest,
       checkpointProof: s.stableProof,
+      checkpoints,
       prepared,
+      prePrepared,
     };
     s.ownViewChange = vc;
     this.viewChangesFor(view).set(s.ctx.self, this.withSignature(vc, null));
@@ -120,14 +136,20 @@ export class ViewChanges {
     const vcs = s.viewChanges.get(s.view);
     if (vcs === undefined || vcs.size < 2 * s.f + 1) return;
     if (s.byz.acts('stall', `primary ${s.ctx.self} withholds NEW-VIEW ${s.view}`)) return;
-    const chosen = Array.from(vcs.values())
-      .sort((a, b) => (a.replica < b.replica ? -1 : 1))
-      .slice(0, 2 * s.f + 1);
-    const prePrepares = computeNewView(chosen);
-    const nv: PbftBody = { t: 'new-view', view: s.view, viewChanges: chosen, prePrepares };
+    // Every VIEW-CHANGE at hand: with only 2f+1 a faulty replica's claims can leave a sequence
+    // number undecided, and then the primary waits for the others.
+    const chosen = Array.from(vcs.values()).sort((a, b) => (a.replica < b.replica ? -1 : 1));
+    const decision = decideNewView(chosen, s.f, s.config.logWindow);
+    if (decision === null) return;
+    const nv: PbftBody = {
+      t: 'new-view',
+      view: s.view,
+      viewChanges: chosen,
+      prePrepares: decision.prePrepares,
+    };
     s.lastNewView = nv;
     s.broadcast(nv);
-    this.enterView(s.view, chosen, prePrepares);
+    this.enterView(s.view, decision);
   }
 
   onNewView(
@@ -155,13 +177,17 @@ export class ViewChanges {
         );
       }
     }
-    if (!sameNewView(computeNewView(viewChanges), prePrepares)) {
+    const decision = decideNewView(viewChanges, s.f, s.config.logWindow);
+    if (decision === null) {
+      return s.reject(from, `NEW-VIEW ${view}: its VIEW-CHANGEs do not decide the new view`);
+    }
+    if (!sameNewView(decision.prePrepares, prePrepares)) {
       return s.reject(
         from,
         `NEW-VIEW ${view} pre-prepares differ from the ones its VIEW-CHANGEs imply`,
       );
     }
-    this.enterView(view, viewChanges, prePrepares);
+    this.enterView(view, decision);
   }
 
   /**
@@ -179,11 +205,8 @@ export class ViewChanges {
     return `${vc.replica}'s VIEW-CHANGE has a bad signature`;
   }
 
-  private enterView(
-    view: number,
-    viewChanges: readonly ViewChangeBody[],
-    prePrepares: readonly PrePrepareEntry[],
-  ): void {
+  private enterView(view: number, decision: NewViewDecision): void {
+    const { checkpoint, prePrepares } = decision;
     const s = this.s;
     s.view = view;
     s.inViewChange = false;
@@ -191,10 +214,11 @@ export class ViewChanges {
     s.ownViewChange = null;
     for (const v of Array.from(s.viewChanges.keys())) if (v <= view) s.viewChanges.delete(v);
     s.ctx.emit({ kind: 'view-installed', view, leader: s.primaryOf(view) });
-    let best: ViewChangeBody | null = null;
-    for (const vc of viewChanges) if (best === null || vc.stable > best.stable) best = vc;
-    if (best !== null && best.stable > s.h) {
-      this.p.checkpoints.makeStable(best.stable, best.stableDigest, best.checkpointProof);
+    // The decided checkpoint: f+1 VIEW-CHANGEs hold it, so a correct replica has its state;
+    // those holders are where it is fetched from (its digest is checked on arrival).
+    if (checkpoint.seq > s.h) {
+      const holders = checkpoint.holders.filter((node) => node !== s.ctx.self);
+      this.p.checkpoints.makeStable(checkpoint.seq, checkpoint.digest, holders);
     }
     let maxSeq = Math.max(s.h, s.executed);
     for (const pp of prePrepares) {
@@ -204,8 +228,9 @@ export class ViewChanges {
       if (slot.digest !== pp.digest) slot.committed = false;
       slot.sentPrepare = false;
       slot.sentCommit = false;
-      // Requests in re-issued pre-prepares are not checked against their clients' MACs: each
-      // was prepared by 2f+1 replicas, so f+1 correct ones authenticated it already.
+      // Requests in re-issued pre-prepares are not checked against their clients' MACs: the
+      // decision took each only with f+1 VIEW-CHANGEs that pre-prepared it, so a correct
+      // replica accepted it, which it did only with the client's valid MAC.
       this.p.normal.acceptPrePrepare(pp.seq, slot, view, pp.digest, pp.cmd);
     }
     s.nextSeq = maxSeq + 1;

@@ -79,6 +79,11 @@ for (const auth of ['mac', 'ed25519'] as const)
       for (const id of CORRECT) c.timer(id, 'view-change');
       c.inject('n2', 'n3', { ...vc2Body, t: 'view-change', view: 2 });
       c.deliver((e) => toN2(e) || (e.msg.t === 'view-change' && e.from === 'n1' && e.to === 'n3'));
+      // Without n1's VIEW-CHANGE, n3 cannot decide sequence number 1 yet (only n4 vouches
+      // for C, and n2 claims nothing prepared); n1 retransmits it on its next tick.
+      expect(c.replica('n3').inspect()['inViewChange']).toBe(true);
+      c.timer('n1', 'tick');
+      c.deliver(toN2);
       const statuses = new Map(CORRECT.map((id) => [id, c.replica(id).inspect()]));
       // Every correct replica executed C at sequence number 1, the request that committed
       // locally at n1 in view 1, and they agree on everything after it.

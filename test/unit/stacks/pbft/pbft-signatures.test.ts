@@ -15,7 +15,7 @@ import type {
   PbftMessage,
   SignedViewChange,
 } from '../../../../src-node-agent/stacks/pbft/messages';
-import { computeNewView } from '../../../../src-node-agent/stacks/pbft/new-view';
+import { decideNewView } from '../../../../src-node-agent/stacks/pbft/new-view';
 import { Cluster, put, SERVERS } from './pbft-harness';
 import { completedBetween, pbftSim, protocolEvents, safetyProblem, testSeed } from './pbft-sim';
 
@@ -73,7 +73,7 @@ describe('PBFT signature mode (Ed25519)', () => {
       t: 'new-view',
       view: 1,
       viewChanges: altered,
-      prePrepares: computeNewView(altered),
+      prePrepares: decideNewView(altered, 1, 64)?.prePrepares ?? [],
     });
     expect(c.replica('n3').inspect()['inViewChange']).toBe(true);
     expect(c.replica('n3').inspect()['rejectedMacs']).toBe(1);
@@ -87,7 +87,7 @@ describe('PBFT signature mode (Ed25519)', () => {
       t: 'new-view',
       view: 1,
       viewChanges: unsigned,
-      prePrepares: computeNewView(unsigned),
+      prePrepares: decideNewView(unsigned, 1, 64)?.prePrepares ?? [],
     });
     expect(JSON.stringify(c.eventsOf('rejected-input', 'n3'))).toMatch(/is not signed/);
 
@@ -95,7 +95,7 @@ describe('PBFT signature mode (Ed25519)', () => {
       t: 'new-view',
       view: 1,
       viewChanges: genuine,
-      prePrepares: computeNewView(genuine),
+      prePrepares: decideNewView(genuine, 1, 64)?.prePrepares ?? [],
     });
     expect(c.replica('n3').inspect()).toMatchObject({ view: 1, inViewChange: false });
   });
