@@ -15,6 +15,14 @@ async function main(args: readonly string[]): Promise<number> {
     .filter((file) => file.endsWith(SUFFIX))
     .map((file) => file.slice(0, -SUFFIX.length))
     .sort();
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(
+      `usage: npm run bench [name...]   (no name: all of them, one after another)\n` +
+        `benchmarks: ${available.join(', ')}\n` +
+        `each prints its figures and goals; see the header comment of bench/<name>${SUFFIX}`,
+    );
+    return 0;
+  }
   // Accept "linearizability", "linearizability.bench.ts" and "bench/linearizability.bench.ts".
   const requested = args.map((arg) => (arg.split('/').pop() ?? arg).replace(SUFFIX, ''));
   const missing = requested.filter((name) => !available.includes(name));

@@ -28,7 +28,13 @@ const defaults = defaultSeedJob();
 const program = new Command()
   .name('faultlab')
   .description('FaultLab: run fault-tolerance experiments on simulated and real testbeds')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Commander exits 1 on a usage error, which `run` and `check` use for "a check failed": a
+  // script must be able to tell a failed check from a mistyped option. Help and --version
+  // still exit 0. Set before the subcommands are added, so they inherit it.
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
 
 program
   .command('sim')

@@ -1,6 +1,6 @@
 import { LabError, loadLab, validateResolvedLab } from '../labs/load-lab';
 import type { LabConfig } from '../labs/lab-schema';
-import { planFromLab } from '../orchestrator/plan-from-lab';
+import { planFromLab, scriptedFaultsAfterEnd } from '../orchestrator/plan-from-lab';
 import { runOnLocalTestbed } from '../orchestrator/quick-run';
 import type { RunController, RunOutcome } from '../orchestrator/run-controller';
 import type { RunPlan } from '../orchestrator/run-plan';
@@ -73,6 +73,13 @@ export async function runCommand(args: RunCommandArgs): Promise<number> {
   } catch (err) {
     print(`faultlab run: ${(err as Error).message}`);
     return RUN_EXIT.couldNotRun;
+  }
+  const leftOut = scriptedFaultsAfterEnd(lab);
+  if (leftOut.length > 0) {
+    print(
+      `note: ${leftOut.length} scripted fault(s) at or after the end of the run (${(lab.duration_ms / 1000).toFixed(1)} s) are left out: ` +
+        leftOut.map((f) => `${f.action.type} at ${(f.at_ms / 1000).toFixed(1)} s`).join(', '),
+    );
   }
   return executePlan(planFromLab(lab, { labPath: args.labPath }), { ...args, testbed });
 }

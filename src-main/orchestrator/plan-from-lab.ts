@@ -51,6 +51,9 @@ export function planFromLab(lab: LabConfig, options: PlanOptions): RunPlan {
     }
     faults.sort((a, b) => a.at_ms - b.at_ms);
   }
+  // A fault at or after the end would be applied and healed by the stop within moments, and
+  // then judged (progress after it) on a cluster that had no time to recover.
+  faults = faults.filter((f) => f.at_ms < lab.duration_ms);
   return {
     name: lab.name,
     stack: lab.stack,
@@ -71,4 +74,9 @@ export function planFromLab(lab: LabConfig, options: PlanOptions): RunPlan {
           ? TRACE_DEFAULT
           : null,
   };
+}
+
+/** The lab's scripted faults that fall at or after the end of its run (left out of the plan). */
+export function scriptedFaultsAfterEnd(lab: LabConfig): LabConfig['faults'] {
+  return lab.faults.filter((f) => f.at_ms >= lab.duration_ms);
 }

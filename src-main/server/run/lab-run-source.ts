@@ -58,8 +58,12 @@ export class LabRunSource implements RunSource {
   private readonly terminalsOn = new Map<string, number>();
 
   constructor(private readonly options: LabRunSourceOptions) {
-    const plan = planFromLab(options.lab, { labPath: options.labPath });
-    const finalPlan = options.scriptedFaults ? plan : { ...plan, faults: [] };
+    // Without its scripted faults the lab is recorded that way too (run.json), so a recording
+    // list or a replay does not show faults that were never applied.
+    const lab = options.scriptedFaults
+      ? options.lab
+      : { ...options.lab, faults: [], nemesis: null };
+    const finalPlan = planFromLab(lab, { labPath: options.labPath });
     this.testbedImpl = testbedForSetup(options.setup, {
       log: (line) => this.toSink((s) => s.setupLog(line)),
       preflight: (result) => this.toSink((s) => this.onPreflight(s, result)),
