@@ -174,8 +174,12 @@ export class NormalCase {
       const { view, digest, cmd } = slot;
       if (s.isPrimary()) s.broadcast({ t: 'pre-prepare', view, seq, digest, cmd });
       // Only the votes this replica cast for exactly this (view, digest): never a vote
-      // inferred from a flag.
-      if (slot.sentPrepare && sameVote(slot.prepares.get(s.ctx.self), view, digest)) {
+      // inferred from a flag, and never a PREPARE from the primary (backups reject those).
+      if (
+        !s.isPrimary() &&
+        slot.sentPrepare &&
+        sameVote(slot.prepares.get(s.ctx.self), view, digest)
+      ) {
         s.broadcast({ t: 'prepare', view, seq, digest });
       }
       if (slot.sentCommit && sameVote(slot.commits.get(s.ctx.self), view, digest)) {

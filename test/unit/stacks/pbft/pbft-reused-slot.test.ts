@@ -94,4 +94,20 @@ for (const auth of ['mac', 'ed25519'] as const)
         .sort();
       expect(atOne).toEqual(['n1:C', 'n3:C', 'n4:C']);
     });
+
+    it('a backup that prepared a request and then becomes primary never retransmits a PREPARE', () => {
+      const c = new Cluster({ auth });
+      c.request('n1', put('c1', 1, 'x', 'A'));
+      // Every COMMIT is lost: the request is prepared everywhere but never commits in view 0.
+      c.deliver((e) => e.msg.t === 'commit');
+      for (const id of ['n1', 'n2', 'n3', 'n4']) c.timer(id, 'view-change');
+      c.deliver();
+      expect(c.replica('n2').inspect()).toMatchObject({ view: 1, inViewChange: false });
+      const before = c.sent.length;
+      for (let i = 0; i < 3; i++) c.timer('n2', 'tick');
+      expect(c.sent.slice(before).filter((e) => e.from === 'n2' && e.msg.t === 'prepare')).toEqual(
+        [],
+      );
+      expect(c.eventsOf('rejected-input')).toEqual([]);
+    });
   });
