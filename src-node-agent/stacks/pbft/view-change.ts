@@ -10,6 +10,7 @@ import type {
 } from './messages';
 import { decideNewView, sameNewView, viewChangeProblem, type NewViewDecision } from './new-view';
 import type { ReplicaParts } from './replica-parts';
+import { canonicalJson } from './authenticator';
 import { requestKey, type ReplicaState } from './replica-state';
 
 /**
@@ -169,7 +170,9 @@ export class ViewChanges {
       const problem =
         vc.view !== view
           ? `for view ${vc.view}`
-          : (viewChangeProblem(vc, s.f, s.config.logWindow) ?? this.signatureProblem(vc));
+          : (viewChangeProblem(vc, s.f, s.config.logWindow) ??
+            this.signatureProblem(vc) ??
+            this.contradictsWhatWeReceived(vc));
       if (problem !== null || !s.ctx.servers.includes(vc.replica)) {
         return s.reject(
           from,
@@ -203,6 +206,25 @@ export class ViewChanges {
     if (s.auth.verify(vc.replica, { t: 'view-change', ...body }, [sig])) return null;
     s.rejectedMacs++;
     return `${vc.replica}'s VIEW-CHANGE has a bad signature`;
+  }
+
+  /**
+   * MAC mode: a NEW-VIEW's VIEW-CHANGEs cannot be verified by a third party, but every
+   * replica sends its VIEW-CHANGE to all, so a backup compares each one with the copy it got
+   * from its sender directly (MAC-checked): a primary cannot put words in the mouth of a
+   * replica whose VIEW-CHANGE this backup holds. Ones it has not received yet are taken as
+   * carried; the other backups check those (the paper closes this with acknowledgements).
+   */
+  private contradictsWhatWeReceived(vc: SignedViewChange): string | null {
+    const s = this.s;
+    if (s.auth.transferable || vc.replica === s.ctx.self) return null;
+    const direct = s.viewChanges.get(vc.view)?.get(vc.replica);
+    if (direct === undefined) return null;
+    const { sig: _carriedSig, ...carried } = vc;
+    const { sig: _directSig, ...received } = direct;
+    return canonicalJson(carried) === canonicalJson(received)
+      ? null
+      : `${vc.replica}'s VIEW-CHANGE differs from the one ${vc.replica} sent this replica`;
   }
 
   private enterView(view: number, decision: NewViewDecision): void {

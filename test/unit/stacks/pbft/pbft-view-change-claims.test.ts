@@ -156,3 +156,39 @@ describe('the new-view decision (TOCS 2002, section 4.5)', () => {
     expect(decided?.prePrepares).toEqual([]);
   });
 });
+
+describe('a faulty new primary and the VIEW-CHANGEs it carries, auth = mac', () => {
+  it("is refused when it rewrites a correct replica's VIEW-CHANGE that the backup received itself", () => {
+    // n2 is absent: the test plays it, Byzantine, as the primary of view 1.
+    const c = new Cluster({ auth: 'mac' }, ['n2']);
+    c.request('n1', put('c1', 1, 'x', 'A'));
+    // A commits at n1 only: the COMMITs to n3 and n4 are lost.
+    c.deliver((e) => e.to === 'n2' || (e.msg.t === 'commit' && e.to !== 'n1'));
+    expect(machineOf(c, 'n1').get('x')).toBe('A');
+    for (const id of ['n1', 'n3', 'n4']) c.timer(id, 'view-change');
+    c.deliver((e) => e.to === 'n2');
+    // n2 leaves A out: it rewrites every VIEW-CHANGE as if nothing was prepared.
+    const rewritten = ['n1', 'n3', 'n4'].map((id) => {
+      const e = c.sent.find(
+        (x) => x.from === id && x.to === 'n2' && x.msg.t === 'view-change' && x.msg.view === 1,
+      );
+      if (e === undefined) throw new Error(`${id} sent no VIEW-CHANGE to n2`);
+      const { auth: _auth, t: _t, ...body } = e.msg as Extract<PbftMessage, { t: 'view-change' }>;
+      return { ...body, prepared: [], prePrepared: [] };
+    });
+    const forged = decideNewView(rewritten, 1, 64);
+    expect(forged?.prePrepares).toEqual([]);
+    for (const id of ['n3', 'n4']) {
+      c.inject('n2', id, {
+        t: 'new-view',
+        view: 1,
+        viewChanges: rewritten,
+        prePrepares: forged?.prePrepares ?? [],
+      });
+      expect(c.replica(id).inspect(), id).toMatchObject({ inViewChange: true });
+      expect(JSON.stringify(c.eventsOf('rejected-input', id))).toMatch(
+        /VIEW-CHANGE differs from the one n\d sent this replica/,
+      );
+    }
+  });
+});
