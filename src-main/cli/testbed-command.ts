@@ -122,9 +122,9 @@ export async function testbedUp(args: TestbedUpArgs): Promise<number> {
       'the workload node included, a host of its own):',
   );
   print(
-    `  faultlab run <lab.yaml> --testbed ssh --inventory ${files.inventory} --known-hosts ${files.knownHosts}`,
+    `  npx faultlab run <lab.yaml> --testbed ssh --inventory ${files.inventory} --known-hosts ${files.knownHosts}`,
   );
-  print(`take it down: faultlab testbed down --id ${info.id}`);
+  print(`take it down: npx faultlab testbed down --id ${info.id}`);
   return 0;
 }
 

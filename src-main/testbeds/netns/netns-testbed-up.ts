@@ -169,7 +169,7 @@ export async function up(options: NetnsUpOptions): Promise<NetnsTestbed> {
       if ((await readState(runtimeDir, id)) !== null) {
         throw new Error(
           `netns testbed: a testbed with id "${id}" is running (${stateFilePath(runtimeDir, id)}); ` +
-            `take it down first (faultlab testbed down ${id}) or choose another id`,
+            `take it down first (npx faultlab testbed down --id ${id}) or choose another id`,
         );
       }
       const subnet = await chooseSubnet(runtimeDir, options.subnet);

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../../../src-node-agent/core/hash';
 import { commandDigest } from '../../../../src-node-agent/stacks/pbft/command-digest';
-import type { Command, PbftBody } from '../../../../src-node-agent/stacks/pbft/messages';
+import type {
+  Command,
+  PbftBody,
+  PbftMessage,
+} from '../../../../src-node-agent/stacks/pbft/messages';
 import { decideNewView } from '../../../../src-node-agent/stacks/pbft/new-view';
 import { Cluster, put } from './pbft-harness';
 
