@@ -99,6 +99,10 @@ function measuredText(c: CheckResult): string {
     return String(value);
   };
   if ((c.measured ?? null) === null && (c.threshold ?? null) === null) return '-';
+  // A bound of 0 is "no violation allowed": a count reads better than "0 / 0".
+  if (c.threshold === 0 && typeof c.measured === 'number') {
+    return c.measured === 1 ? '1 violation' : `${c.measured} violations`;
+  }
   return `${show(c.measured)} / ${show(c.threshold)}`;
 }
 

@@ -51,6 +51,18 @@ export function windowPoints(series: Series, from_ms: number, to_ms: number): XY
   return points;
 }
 
+/** The shortest window: below it a few samples would stretch across the whole chart. */
+const MIN_CHART_WINDOW_MS = 10_000;
+
+/**
+ * The window for a run of `duration_ms` (null: unknown): the whole run when it is shorter than
+ * the 60 s default, so a 30 s lab fills its charts instead of leaving the right half empty.
+ */
+export function chartWindowFor(duration_ms: number | null): number {
+  if (duration_ms === null || !(duration_ms > 0)) return CHART_WINDOW_MS;
+  return Math.min(CHART_WINDOW_MS, Math.max(MIN_CHART_WINDOW_MS, duration_ms));
+}
+
 /** The visible range: the window ending at `end_ms`, never before 0. */
 export function chartRange(
   end_ms: number,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   chartRange,
+  chartWindowFor,
   latestValue,
   lowerBound,
   shadeRects,
@@ -31,6 +32,14 @@ describe('chart window', () => {
     expect(points).toHaveLength(5);
     expect(points[2]!.x).toBeCloseTo(2.625, 6);
     expect(Number.isNaN(points[2]!.y)).toBe(true);
+  });
+
+  it('fits the window to a run shorter than 60 s, within 10 s and 60 s', () => {
+    expect(chartWindowFor(30_000)).toBe(30_000);
+    expect(chartWindowFor(5_000)).toBe(10_000);
+    expect(chartWindowFor(600_000)).toBe(60_000);
+    expect(chartWindowFor(null)).toBe(60_000);
+    expect(chartRange(12_000, chartWindowFor(30_000))).toEqual({ from_ms: 0, to_ms: 30_000 });
   });
 
   it('slides a 60 s window that never starts before 0', () => {
