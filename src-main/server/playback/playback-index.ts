@@ -3,12 +3,19 @@ import { join } from 'node:path';
 import { RunView, type RunViewNode } from '../../api/run-view';
 import type { RunViewSnapshot } from '../../api/run-view-schema';
 import { RUN_FILES } from '../../record/schema';
-import { RecordCursor } from './record-cursor';
+import { RecordCursor, type PositionedRecord } from './record-cursor';
 
 /** Run time between keyframes at first; doubled when the keyframe count hits the cap. */
 export const KEYFRAME_INTERVAL_MS = 5_000;
 /** Keyframes kept per recording (each a gzipped snapshot): memory stays bounded for any length. */
 export const MAX_KEYFRAMES = 360;
+/**
+ * How late a record may be written after its time stamp and still be found by a seek: faults
+ * enacted over SSH have taken close to 2 s on a loaded machine. The look-ahead is bounded in
+ * records too, so a seek never reads more than a slice of the file.
+ */
+const LATE_RECORD_MS = 3_000;
+const LATE_RECORD_SCAN = 20_000;
 
 export interface Keyframe {
   /** Every record before `offset` is folded in; none has t_ms ≥ t_ms... of the next keyframe. */
@@ -132,8 +139,13 @@ export class PlaybackIndex {
   }
 
   /**
-   * The view at t_ms: nearest keyframe, then fold records until the first one after t_ms.
-   * Returns the view and a cursor positioned at that next record (for play).
+   * The view at t_ms: nearest keyframe, then fold records until the first one after t_ms;
+   * then the records stamped at or before t_ms that follow it closely in the file. Records
+   * are written nearly in time order, not exactly: a fault's `applied` record is stamped when
+   * the fault took effect but written once enacting it finished (a SIGKILL and its exit, an
+   * SSH round trip), after records stamped later. Without them a seek just past a crash would
+   * show the node up. Returns the view and a cursor at the next record not folded in (for
+   * play), which passes over the late ones already folded.
    */
   async viewAt(t_ms: number): Promise<{ view: RunView; cursor: RecordCursor }> {
     await this.waitFor(t_ms);
@@ -146,7 +158,32 @@ export class PlaybackIndex {
       await cursor.next();
       view.apply(item.record);
     }
+    const next = await cursor.peek();
+    if (next !== null) {
+      const late = await this.lateRecords(next.offset, t_ms);
+      for (const r of late) view.apply(r.record);
+      cursor.passOver(late.map((r) => r.offset));
+    }
     return { view, cursor };
+  }
+
+  /**
+   * Records stamped at or before t_ms among those following `offset` closely: until one
+   * stamped more than LATE_RECORD_MS after t_ms, at most LATE_RECORD_SCAN records.
+   */
+  private async lateRecords(offset: number, t_ms: number): Promise<PositionedRecord[]> {
+    const ahead = new RecordCursor(this.eventsPath, offset);
+    const late: PositionedRecord[] = [];
+    try {
+      for (let i = 0; i < LATE_RECORD_SCAN; i++) {
+        const item = await ahead.next();
+        if (item === null || item.record.t_ms > t_ms + LATE_RECORD_MS) break;
+        if (item.record.t_ms <= t_ms) late.push(item);
+      }
+    } finally {
+      await ahead.close();
+    }
+    return late;
   }
 
   get keyframeCount(): number {

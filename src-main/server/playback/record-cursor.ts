@@ -25,6 +25,8 @@ export class RecordCursor {
   private fileOffset: number;
   private eof = false;
   private peeked: PositionedRecord | null = null;
+  /** Records already folded in out of file order (a seek's late records): passed over. */
+  private readonly alreadyRead = new Set<number>();
   skipped = 0;
 
   constructor(
@@ -41,8 +43,18 @@ export class RecordCursor {
   }
 
   async peek(): Promise<PositionedRecord | null> {
-    this.peeked ??= await this.readNext();
+    while (this.peeked === null) {
+      const r = await this.readNext();
+      if (r === null) return null;
+      if (this.alreadyRead.delete(r.offset)) continue;
+      this.peeked = r;
+    }
     return this.peeked;
+  }
+
+  /** Pass over the records at these offsets when the cursor reaches them. */
+  passOver(offsets: Iterable<number>): void {
+    for (const o of offsets) if (o >= this.position) this.alreadyRead.add(o);
   }
 
   async next(): Promise<PositionedRecord | null> {

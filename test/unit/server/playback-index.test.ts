@@ -64,11 +64,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function foldUpTo(t_ms: number): RunView {
+/** The records a seek shows, folded from the start: every one stamped at or before t_ms up
+ * to the first one after it, then those stamped at or before t_ms that follow within 3 s
+ * (written late: agents' events, a fault's applied record). */
+function foldUpTo(t_ms: number, from: readonly RunRecord[] = records): RunView {
   const view = new RunView(nodes);
-  for (const r of records) {
-    if (r.t_ms > t_ms) break;
-    view.apply(r);
+  let i = 0;
+  for (; i < from.length && (from[i] as RunRecord).t_ms <= t_ms; i++) view.apply(from[i]!);
+  for (let j = i; j < from.length && (from[j] as RunRecord).t_ms <= t_ms + 3_000; j++) {
+    if ((from[j] as RunRecord).t_ms <= t_ms) view.apply(from[j]!);
   }
   return view;
 }
@@ -124,5 +128,40 @@ describe('playback index', () => {
     await cursor.close();
     expect(view.time_ms).toBe(100_000);
     expect(index.indexed_ms).toBeGreaterThan(100_000);
+  });
+});
+
+describe('playback of records written late', () => {
+  it("finds a fault's applied record written after records stamped later (enacting took a while)", async () => {
+    const late = await mkdtemp(join(tmpdir(), 'faultlab-playback-late-'));
+    try {
+      const sorted = longRecords();
+      const crash = sorted.findIndex(
+        (r) => r.type === 'fault' && r.phase === 'applied' && r.t_ms === 1_000,
+      );
+      expect(crash).toBeGreaterThanOrEqual(0);
+      const [applied] = sorted.splice(crash, 1);
+      // Written once the kill finished: after the metrics stamped up to 3.5 s.
+      const after = sorted.findIndex((r) => r.t_ms > 3_500);
+      sorted.splice(after, 0, applied as RunRecord);
+      const writer = await RecordingWriter.create(late, fixture.manifest);
+      for (const r of sorted) writer.appendRecord(r);
+      await writer.close();
+      const index = new PlaybackIndex(late, nodes);
+      await index.build();
+      const { view, cursor } = await index.viewAt(1_500);
+      expect(view.nodeList().find((n) => n.id === 'n1')?.status).toBe('crashed');
+      expect(view.snapshot()).toEqual(foldUpTo(1_500, sorted).snapshot());
+      // Playing on from there never applies the late record a second time.
+      const seen: number[] = [];
+      for (let item = await cursor.next(); item !== null; item = await cursor.next()) {
+        if (item.record.t_ms > 4_000) break;
+        if (item.record.type === 'fault') seen.push(item.record.t_ms);
+      }
+      await cursor.close();
+      expect(seen).toEqual([]);
+    } finally {
+      await rm(late, { recursive: true, force: true });
+    }
   });
 });
